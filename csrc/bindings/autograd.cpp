@@ -1,0 +1,7 @@
+#include "bindings/common.h"
+
+namespace tgx::bind {
+
+void init_autograd(py::module_& m) { (void)m; }
+
+}  // namespace tgx::bind

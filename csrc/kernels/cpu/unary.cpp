@@ -1,0 +1,129 @@
+// Unary elementwise kernels (and where/lerp/clamp, which share the shape of the code).
+#include <cmath>
+#include <type_traits>
+
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/loops.h"
+
+namespace tgx::cpu::TGX_ARCH_NS {
+namespace {
+
+constexpr int64_t kMathGrain = 4096;  // transcendental functions: parallelise sooner
+
+template <typename T>
+void run_unary(UnaryOp op, const TensorIter& it) {
+  constexpr bool is_float = std::is_floating_point_v<T>;
+  constexpr bool is_bool = std::is_same_v<T, bool>;
+  using UT = typename std::conditional_t<std::is_integral_v<T> && !is_bool, std::make_unsigned<T>, std::common_type<uint8_t>>::type;
+#define TGX_FLOAT_CASE(NAME, EXPR)                                                     \
+  case UnaryOp::NAME:                                                                  \
+    if constexpr (is_float) { unary_loop<T, T>(it, [](T x) -> T { return EXPR; }, kMathGrain); return; } \
+    break;
+  switch (op) {
+    case UnaryOp::Neg:
+      if constexpr (is_float) { unary_loop<T, T>(it, [](T x) { return -x; }); return; }
+      else if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return T(UT(0) - UT(x)); }); return; }
+      break;
+    case UnaryOp::Abs:
+      if constexpr (is_float) unary_loop<T, T>(it, [](T x) { return std::abs(x); });
+      else if constexpr (std::is_signed_v<T>) unary_loop<T, T>(it, [](T x) { return x < 0 ? T(UT(0) - UT(x)) : x; });
+      else unary_loop<T, T>(it, [](T x) { return x; });
+      return;
+    case UnaryOp::Sign:
+      if constexpr (is_bool) unary_loop<T, T>(it, [](T x) { return x; });
+      else unary_loop<T, T>(it, [](T x) { return T((T(0) < x) - (x < T(0))); });
+      return;
+    case UnaryOp::Square:
+      if constexpr (is_float) { unary_loop<T, T>(it, [](T x) { return x * x; }); return; }
+      else if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return T(UT(x) * UT(x)); }); return; }
+      break;
+    case UnaryOp::Relu:
+      if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return x > T(0) ? x : T(0); }); return; }
+      break;
+    TGX_FLOAT_CASE(Exp, std::exp(x))
+    TGX_FLOAT_CASE(Exp2, std::exp2(x))
+    TGX_FLOAT_CASE(Expm1, std::expm1(x))
+    TGX_FLOAT_CASE(Log, std::log(x))
+    TGX_FLOAT_CASE(Log2, std::log2(x))
+    TGX_FLOAT_CASE(Log10, std::log10(x))
+    TGX_FLOAT_CASE(Log1p, std::log1p(x))
+    TGX_FLOAT_CASE(Sqrt, std::sqrt(x))
+    TGX_FLOAT_CASE(Rsqrt, T(1) / std::sqrt(x))
+    TGX_FLOAT_CASE(Reciprocal, T(1) / x)
+    TGX_FLOAT_CASE(Sin, std::sin(x))
+    TGX_FLOAT_CASE(Cos, std::cos(x))
+    TGX_FLOAT_CASE(Tan, std::tan(x))
+    TGX_FLOAT_CASE(Asin, std::asin(x))
+    TGX_FLOAT_CASE(Acos, std::acos(x))
+    TGX_FLOAT_CASE(Atan, std::atan(x))
+    TGX_FLOAT_CASE(Sinh, std::sinh(x))
+    TGX_FLOAT_CASE(Cosh, std::cosh(x))
+    TGX_FLOAT_CASE(Tanh, std::tanh(x))
+    TGX_FLOAT_CASE(Sigmoid, T(1) / (T(1) + std::exp(-x)))
+    TGX_FLOAT_CASE(Erf, std::erf(x))
+    TGX_FLOAT_CASE(Floor, std::floor(x))
+    TGX_FLOAT_CASE(Ceil, std::ceil(x))
+    TGX_FLOAT_CASE(Round, std::nearbyint(x))
+    TGX_FLOAT_CASE(Trunc, std::trunc(x))
+    case UnaryOp::BitNot:
+      if constexpr (is_bool) { unary_loop<T, T>(it, [](T x) { return !x; }); return; }
+      else if constexpr (!is_float) { unary_loop<T, T>(it, [](T x) { return T(~x); }); return; }
+      break;
+    case UnaryOp::IsNan:
+      if constexpr (is_float) unary_loop<bool, T>(it, [](T x) { return x != x; });
+      else unary_loop<bool, T>(it, [](T) { return false; });
+      return;
+    case UnaryOp::IsInf:
+      if constexpr (is_float) unary_loop<bool, T>(it, [](T x) { return std::isinf(x); });
+      else unary_loop<bool, T>(it, [](T) { return false; });
+      return;
+    case UnaryOp::IsFinite:
+      if constexpr (is_float) unary_loop<bool, T>(it, [](T x) { return std::isfinite(x); });
+      else unary_loop<bool, T>(it, [](T) { return true; });
+      return;
+    case UnaryOp::LogicalNot:
+      unary_loop<bool, T>(it, [](T x) { return x == T(0); });
+      return;
+  }
+#undef TGX_FLOAT_CASE
+  throw NotImplementedError(str("[unary_kernel] op ", int(op), " not implemented for dtype ", dtype_of<T>()));
+}
+
+template <typename T>
+void run_ternary(TernaryOp op, const TensorIter& it) {
+  switch (op) {
+    case TernaryOp::Where:
+      ternary_loop<T, bool, T, T>(it, [](bool c, T a, T b) { return c ? a : b; });
+      return;
+    case TernaryOp::Lerp:
+      if constexpr (std::is_floating_point_v<T>) {
+        ternary_loop<T, T, T, T>(it, [](T a, T b, T w) {
+          return std::abs(w) < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+        });
+        return;
+      }
+      break;
+    case TernaryOp::Clamp:
+      ternary_loop<T, T, T, T>(it, [](T x, T lo, T hi) {
+        if constexpr (std::is_floating_point_v<T>) {
+          if (x != x || lo != lo || hi != hi) return x + lo + hi;  // nan propagates
+        }
+        T y = x < lo ? lo : x;
+        return y > hi ? hi : y;
+      });
+      return;
+  }
+  throw NotImplementedError(str("[ternary_kernel] op ", int(op), " not implemented for dtype ", dtype_of<T>()));
+}
+
+}  // namespace
+
+void unary_kernel(UnaryOp op, DType dtype, const TensorIter& it) {
+  dispatch(dtype, [&](auto tag) { run_unary<typename decltype(tag)::type>(op, it); });
+}
+
+void ternary_kernel(TernaryOp op, DType dtype, const TensorIter& it) {
+  dispatch(dtype, [&](auto tag) { run_ternary<typename decltype(tag)::type>(op, it); });
+}
+
+}  // namespace tgx::cpu::TGX_ARCH_NS

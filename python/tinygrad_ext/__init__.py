@@ -1,0 +1,15 @@
+"""tinygrad_ext: a small deep-learning library whose hot path is C++.
+
+Mirrors PyTorch's names and semantics: ``import tinygrad_ext as tgx`` then ``tgx.tensor``,
+``tgx.zeros``, ``t.sum(dim=0)``, ``a @ b`` ...
+"""
+
+from . import _C
+from ._C import *  # noqa: F403  (every public op bound in C++)
+from ._C import Tensor, dtype
+
+__version__ = _C._build_config["version"]
+
+from . import _tensor  # noqa: E402,F401  (Python-side conveniences attached to Tensor)
+
+__all__ = [name for name in dir(_C) if not name.startswith("_")] + ["__version__"]
