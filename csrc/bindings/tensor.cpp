@@ -210,7 +210,7 @@ void init_tensor(py::module_& m) {
     return ops::result_type({x.get(), y.get()});
   }, py::arg("tensor1"), py::arg("tensor2"), "The dtype an op on these operands produces.");
 
-  TensorClass cls(m, "Tensor", "An n-dimensional array on the C++ core, with autograd.");
+  TensorClass cls(m, "Tensor", py::buffer_protocol(), "An n-dimensional array on the C++ core, with autograd.");
   cls.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t->shape)); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t->ndim(); })
       .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; })
