@@ -5,6 +5,8 @@
 namespace tgx::bind {
 namespace {
 
+using ops::Dims;
+
 std::string type_name(py::handle h) {
   return py::str(py::type::handle_of(h).attr("__name__"));
 }
@@ -23,6 +25,12 @@ ops::TensorList tensors_from_py(py::handle h, const char* op) {
     ++i;
   }
   return out;
+}
+
+int64_t total_numel(const ops::TensorList& ts) {
+  int64_t n = 0;
+  for (const Tensor& t : ts) n += t->numel();
+  return n;
 }
 
 py::tuple to_tuple(const ops::TensorList& ts) {
@@ -181,11 +189,110 @@ void init_views(py::module_& m, TensorClass& cls) {
   }, py::arg("input").none(false), py::arg("dims"), "Test helper: a negative-stride view.");
 }
 
+Scalar scalar_arg(py::handle h, const char* op) {
+  Scalar s = Scalar::from_int(0);
+  TGX_CHECK(h.is_none() || scalar_from_py(h, s), TypeError, "[", op, "] value must be a number, got ",
+            type_name(h));
+  return s;
+}
+
+void init_copies(py::module_& m, TensorClass& cls) {
+  auto tril = [](const Tensor& t, int64_t k) { return big(t, [&] { return ops::tril(t, k); }); };
+  auto triu = [](const Tensor& t, int64_t k) { return big(t, [&] { return ops::triu(t, k); }); };
+  const char* ldoc = "A copy with the elements above the diagonal (offset by `diagonal`) zeroed; batched.";
+  const char* udoc = "A copy with the elements below the diagonal (offset by `diagonal`) zeroed; batched.";
+  m.def("tril", tril, py::arg("input").none(false), py::arg("diagonal") = 0, ldoc);
+  cls.def("tril", tril, py::arg("diagonal") = 0, ldoc);
+  m.def("triu", triu, py::arg("input").none(false), py::arg("diagonal") = 0, udoc);
+  cls.def("triu", triu, py::arg("diagonal") = 0, udoc);
+  cls.def("tril_", [tril](const Tensor& t, int64_t k) { return ops::copy_(t, tril(t, k)); },
+          py::arg("diagonal") = 0, "In-place tril.");
+  cls.def("triu_", [triu](const Tensor& t, int64_t k) { return ops::copy_(t, triu(t, k)); },
+          py::arg("diagonal") = 0, "In-place triu.");
+
+  cls.def("repeat", [](const Tensor& t, py::args reps) {
+    Shape r = shape_from_args(reps, "repeat");
+    return big(t, [&] { return ops::repeat(t, r); });
+  }, "A copy tiled repeats[i] times along each dim (more repeats than dims add leading dims).");
+  auto tile = [](const Tensor& t, py::handle dims) {
+    Shape r = shape_from_py(dims, "tile");
+    return big(t, [&] { return ops::tile(t, r); });
+  };
+  const char* tidoc = "NumPy's tile: repeat, with dims padded by leading 1s when shorter than the tensor.";
+  m.def("tile", tile, py::arg("input").none(false), py::arg("dims"), tidoc);
+  cls.def("tile", [](const Tensor& t, py::args dims) {
+    Shape r = shape_from_args(dims, "tile");
+    return big(t, [&] { return ops::tile(t, r); });
+  }, tidoc);
+
+  auto cat = [](const char* op) {
+    return [op](py::handle tensors, int64_t dim) {
+      ops::TensorList ts = tensors_from_py(tensors, op);
+      return maybe_nogil(total_numel(ts), [&] { return ops::cat(ts, dim); });
+    };
+  };
+  const char* cdoc = "Tensors joined along an existing dim (dtypes promoted; 1-d empty tensors skipped).";
+  m.def("cat", cat("cat"), py::arg("tensors"), py::arg("dim") = 0, cdoc);
+  m.def("concat", cat("concat"), py::arg("tensors"), py::arg("dim") = 0, cdoc);
+  m.def("concatenate", cat("concatenate"), py::arg("tensors"), py::arg("axis") = 0, cdoc);
+  m.def("stack", [](py::handle tensors, int64_t dim) {
+    ops::TensorList ts = tensors_from_py(tensors, "stack");
+    return maybe_nogil(total_numel(ts), [&] { return ops::stack(ts, dim); });
+  }, py::arg("tensors"), py::arg("dim") = 0, "Equal-shaped tensors joined along a new dim.");
+  m.def("hstack", [](py::handle tensors) {
+    ops::TensorList ts = tensors_from_py(tensors, "hstack");
+    return maybe_nogil(total_numel(ts), [&] { return ops::hstack(ts); });
+  },
+        py::arg("tensors"), "Tensors joined column-wise (dim 0 for 1-d inputs, else dim 1).");
+  auto vstack = [](py::handle tensors) {
+    ops::TensorList ts = tensors_from_py(tensors, "vstack");
+    return maybe_nogil(total_numel(ts), [&] { return ops::vstack(ts); });
+  };
+  m.def("vstack", vstack, py::arg("tensors"), "Tensors joined row-wise (1-d inputs become rows).");
+  m.def("row_stack", vstack, py::arg("tensors"), "Alias of vstack.");
+
+  const char* fdoc = "A copy with the order of elements along dims reversed.";
+  m.def("flip", [](const Tensor& t, py::handle dims) {
+    Dims d = shape_from_py(dims, "flip");
+    return big(t, [&] { return ops::flip(t, d); });
+  }, py::arg("input").none(false), py::arg("dims"), fdoc);
+  cls.def("flip", [](const Tensor& t, py::args dims) {
+    Dims d = shape_from_args(dims, "flip");
+    return big(t, [&] { return ops::flip(t, d); });
+  }, fdoc);
+  auto fliplr = [](const Tensor& t) { return big(t, [&] { return ops::fliplr(t); }); };
+  auto flipud = [](const Tensor& t) { return big(t, [&] { return ops::flipud(t); }); };
+  m.def("fliplr", fliplr, py::arg("input").none(false), "A copy with dim 1 reversed (>= 2-d).");
+  cls.def("fliplr", fliplr, "A copy with dim 1 reversed (>= 2-d).");
+  m.def("flipud", flipud, py::arg("input").none(false), "A copy with dim 0 reversed (>= 1-d).");
+  cls.def("flipud", flipud, "A copy with dim 0 reversed (>= 1-d).");
+  auto roll = [](const Tensor& t, py::handle shifts, py::handle dims) {
+    Dims s = shape_from_py(shifts, "roll");
+    Dims d = dims.is_none() ? Dims{} : shape_from_py(dims, "roll");
+    TGX_CHECK(dims.is_none() || !d.empty(), ValueError, "[roll] dims must not be empty");
+    return big(t, [&] { return ops::roll(t, s, d); });
+  };
+  const char* rdoc = "A copy with elements shifted cyclically along dims (the flattened tensor if dims is None).";
+  m.def("roll", roll, py::arg("input").none(false), py::arg("shifts"), py::arg("dims") = py::none(), rdoc);
+  cls.def("roll", roll, py::arg("shifts"), py::arg("dims") = py::none(), rdoc);
+
+  m.def("pad", [](const Tensor& t, py::handle pad, const std::string& mode, py::handle value) {
+    Dims p = shape_from_py(pad, "pad");
+    Scalar v = scalar_arg(value, "pad");
+    TGX_CHECK(value.is_none() || mode == "constant", ValueError, "[pad] padding mode '", mode,
+              "' doesn't take a value argument");
+    return big(t, [&] { return ops::pad(t, p, mode, v); });
+  }, py::arg("input").none(false), py::arg("pad"), py::arg("mode") = "constant", py::arg("value") = py::none(),
+     "torch.nn.functional.pad: pad = (last_lo, last_hi, prev_lo, prev_hi, ...); mode constant "
+     "(value, default 0; negative pads crop), reflect, replicate or circular.");
+}
+
 }  // namespace
 
 void init_shape(py::module_& m) {
   TensorClass cls = tensor_class(m);
   init_views(m, cls);
+  init_copies(m, cls);
 }
 
 }  // namespace tgx::bind

@@ -405,4 +405,226 @@ Tensor flip_view(const Tensor& t, const Dims& dims) {
   return make_view(t, t->shape, st, off);
 }
 
+// ---- copies: built from views + copy_/fill_/where ------------------------------------------
+namespace {
+
+Tensor triangle(const char* op, const Tensor& t, int64_t k, bool lower) {
+  TGX_CHECK(t->ndim() >= 2, ValueError, "[", op, "] input tensor must have at least 2 dimensions,"
+            " got shape ", t->shape);
+  int64_t m = t->shape[size_t(t->ndim() - 2)], n = t->shape.back();
+  Tensor mask = empty({m, n}, DType::Bool);  // broadcast over the batch dims by where()
+  bool* p = mask->data<bool>();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) p[i * n + j] = lower ? j - i <= k : j - i >= k;
+  return where(mask, t, scalar_tensor(Scalar::from_int(0), t->dtype));
+}
+
+bool legacy_empty(const Tensor& t) { return t->ndim() == 1 && t->shape[0] == 0; }
+
+Tensor roll_dim(const Tensor& t, int64_t shift, int64_t d) {
+  Tensor out = empty(t->shape, t->dtype);
+  int64_t n = t->shape[size_t(d)];
+  if (out->numel() == 0) return out;
+  int64_t s = ((shift % n) + n) % n;
+  copy_(narrow(out, d, s, n - s), narrow(t, d, 0, n - s));
+  copy_(narrow(out, d, 0, s), narrow(t, d, n - s, s));
+  return out;
+}
+
+}  // namespace
+
+Tensor tril(const Tensor& t, int64_t diagonal) { return triangle("tril", t, diagonal, true); }
+Tensor triu(const Tensor& t, int64_t diagonal) { return triangle("triu", t, diagonal, false); }
+
+Tensor repeat(const Tensor& t, const Shape& repeats) {
+  int64_t n = int64_t(repeats.size());
+  TGX_CHECK(n >= t->ndim(), ValueError, "[repeat] number of dimensions of repeat dims ", repeats,
+            " can not be smaller than number of dimensions of tensor ", t->shape);
+  Shape out_shape(static_cast<size_t>(n)), split_shape, src_shape, src_strides;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t r = repeats[size_t(i)], d = i - (n - t->ndim());
+    TGX_CHECK(r >= 0, ValueError, "[repeat] repeats must be non-negative, got ", repeats);
+    int64_t s = d < 0 ? 1 : t->shape[size_t(d)];
+    TGX_CHECK(!__builtin_mul_overflow(r, s, &out_shape[size_t(i)]), ValueError,
+              "[repeat] repeated shape is too large: ", t->shape, " repeated ", repeats);
+    // out viewed as (r0, s0, r1, s1, ...): the input broadcasts over every r_i
+    split_shape.insert(split_shape.end(), {r, s});
+    src_shape.insert(src_shape.end(), {1, s});
+    src_strides.insert(src_strides.end(), {0, d < 0 ? 0 : t->strides[size_t(d)]});
+  }
+  Tensor out = empty(out_shape, t->dtype);
+  if (out->numel() == 0) return out;
+  copy_(view(out, split_shape), make_view(t, src_shape, src_strides, t->offset));
+  return out;
+}
+
+Tensor tile(const Tensor& t, const Shape& reps) {
+  Shape r = reps;
+  if (int64_t(r.size()) < t->ndim()) r.insert(r.begin(), size_t(t->ndim()) - r.size(), 1);
+  return repeat(t, r);
+}
+
+Tensor cat(const TensorList& tensors, int64_t dim) {
+  TGX_CHECK(!tensors.empty(), ValueError, "[cat] expected a non-empty list of Tensors");
+  DType dt = tensors[0]->dtype;
+  const TensorImpl* ref = nullptr;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    TGX_CHECK(t->ndim() > 0, ValueError, "[cat] zero-dimensional tensor (at position ", i,
+              ") cannot be concatenated");
+    dt = promote_types(dt, t->dtype);
+    if (!ref && !legacy_empty(t)) ref = t.get();
+  }
+  if (!ref) return empty({0}, dt);
+  int64_t d = wrap_dim(dim, ref->ndim(), "cat");
+  Shape shape = ref->shape;
+  shape[size_t(d)] = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    if (legacy_empty(t)) continue;
+    TGX_CHECK(t->ndim() == ref->ndim(), ValueError, "[cat] tensors must have same number of "
+              "dimensions: got ", ref->ndim(), " and ", t->ndim(), " (tensor number ", i, ")");
+    for (int64_t k = 0; k < t->ndim(); ++k)
+      TGX_CHECK(k == d || t->shape[size_t(k)] == ref->shape[size_t(k)], ValueError, "[cat] sizes "
+                "of tensors must match except in dimension ", d, ". Expected size ",
+                ref->shape[size_t(k)], " but got size ", t->shape[size_t(k)], " for tensor number ",
+                i, " in the list (shapes ", ref->shape, " and ", t->shape, ")");
+    shape[size_t(d)] += t->shape[size_t(d)];
+  }
+  Tensor out = empty(shape, dt);
+  int64_t at = 0;
+  for (const Tensor& t : tensors) {
+    if (legacy_empty(t)) continue;
+    int64_t len = t->shape[size_t(d)];
+    copy_(narrow(out, d, at, len), t);
+    at += len;
+  }
+  return out;
+}
+
+Tensor stack(const TensorList& tensors, int64_t dim) {
+  TGX_CHECK(!tensors.empty(), ValueError, "[stack] expected a non-empty list of Tensors");
+  for (size_t i = 1; i < tensors.size(); ++i)
+    TGX_CHECK(tensors[i]->shape == tensors[0]->shape, ValueError, "[stack] expects each tensor to "
+              "be equal size, but got ", tensors[0]->shape, " at entry 0 and ", tensors[i]->shape,
+              " at entry ", i);
+  int64_t d = wrap_dim(dim, tensors[0]->ndim() + 1, "stack");
+  TensorList parts;
+  for (const Tensor& t : tensors) parts.push_back(unsqueeze(t, d));
+  return cat(parts, d);
+}
+
+Tensor hstack(const TensorList& tensors) {
+  TGX_CHECK(!tensors.empty(), ValueError, "[hstack] expected a non-empty list of Tensors");
+  TensorList parts;
+  for (const Tensor& t : tensors) parts.push_back(t->ndim() == 0 ? reshape(t, {1}) : t);
+  return cat(parts, parts[0]->ndim() == 1 ? 0 : 1);
+}
+
+Tensor vstack(const TensorList& tensors) {
+  TGX_CHECK(!tensors.empty(), ValueError, "[vstack] expected a non-empty list of Tensors");
+  TensorList parts;
+  for (const Tensor& t : tensors) parts.push_back(t->ndim() < 2 ? reshape(t, {1, -1}) : t);
+  return cat(parts, 0);
+}
+
+Tensor flip(const Tensor& t, const Dims& dims) { return clone(flip_view(t, dims)); }
+
+Tensor fliplr(const Tensor& t) {
+  TGX_CHECK(t->ndim() >= 2, ValueError, "[fliplr] input tensor must be >= 2-d, got shape ", t->shape);
+  return flip(t, {1});
+}
+
+Tensor flipud(const Tensor& t) {
+  TGX_CHECK(t->ndim() >= 1, ValueError, "[flipud] input tensor must be >= 1-d, got shape ", t->shape);
+  return flip(t, {0});
+}
+
+Tensor roll(const Tensor& t, const Dims& shifts, const Dims& dims) {
+  if (dims.empty()) {
+    TGX_CHECK(shifts.size() == 1, ValueError, "[roll] without dims, shifts must hold exactly one "
+              "value, got ", shifts);
+    return view(roll_dim(reshape(t, {-1}), shifts[0], 0), t->shape);
+  }
+  TGX_CHECK(shifts.size() == dims.size(), ValueError, "[roll] shifts and dims must have the same "
+            "length, got shifts ", shifts, " and dims ", dims);
+  if (t->ndim() == 0) {
+    for (int64_t d : dims) wrap_dim(d, 0, "roll");
+    return clone(t);
+  }
+  Tensor cur = t;
+  for (size_t i = 0; i < dims.size(); ++i)
+    cur = roll_dim(cur, shifts[i], wrap_dim(dims[i], t->ndim(), "roll"));
+  return cur;
+}
+
+Tensor pad(const Tensor& t, const Dims& pad, const std::string& mode, const Scalar& value) {
+  TGX_CHECK(mode == "constant" || mode == "reflect" || mode == "replicate" || mode == "circular",
+            ValueError, "[pad] mode must be one of 'constant', 'reflect', 'replicate' or "
+            "'circular', got '", mode, "'");
+  int64_t pairs = int64_t(pad.size()) / 2;
+  TGX_CHECK(pad.size() % 2 == 0, ValueError, "[pad] padding length must be divisible by 2, got ", pad);
+  TGX_CHECK(pairs <= t->ndim(), ValueError, "[pad] padding length ", pad.size(), " is too large "
+            "for an input of shape ", t->shape, " (at most 2 per dimension)");
+  Shape shape = t->shape;
+  for (int64_t i = 0; i < pairs; ++i) {
+    int64_t d = t->ndim() - 1 - i, lo = pad[size_t(2 * i)], hi = pad[size_t(2 * i + 1)];
+    int64_t n = t->shape[size_t(d)];
+    shape[size_t(d)] = n + lo + hi;
+    TGX_CHECK(n + lo + hi >= 0, ValueError, "[pad] padding ", pad, " gives a negative size ",
+              n + lo + hi, " at dimension ", d, " of input ", t->shape);
+    if (mode == "constant") continue;
+    TGX_CHECK(lo >= 0 && hi >= 0, ValueError, "[pad] negative padding ", pad,
+              " is only supported in constant mode");
+    if (lo == 0 && hi == 0) continue;
+    if (mode == "reflect")
+      TGX_CHECK(lo < n && hi < n, ValueError, "[pad] reflect padding size should be less than "
+                "the corresponding input dimension, but got padding (", lo, ", ", hi,
+                ") at dimension ", d, " of input ", t->shape);
+    else if (mode == "circular")
+      TGX_CHECK(lo <= n && hi <= n, ValueError, "[pad] circular padding size should be at most "
+                "the corresponding input dimension, but got padding (", lo, ", ", hi,
+                ") at dimension ", d, " of input ", t->shape);
+    else
+      TGX_CHECK(n > 0, ValueError, "[pad] replicate padding needs a non-empty dimension ", d,
+                " in input ", t->shape);
+  }
+  if (mode == "constant") {
+    Tensor out = fill_(empty(shape, t->dtype), value);
+    Tensor src = t, dst = out;
+    for (int64_t i = 0; i < pairs; ++i) {
+      int64_t d = t->ndim() - 1 - i, lo = pad[size_t(2 * i)], hi = pad[size_t(2 * i + 1)];
+      int64_t n = t->shape[size_t(d)];
+      int64_t skip = std::max<int64_t>(-lo, 0), len = n - skip - std::max<int64_t>(-hi, 0);
+      if (len <= 0) return out;  // cropped away entirely: only the fill value is left
+      src = narrow(src, d, skip, len);
+      dst = narrow(dst, d, std::max<int64_t>(lo, 0), len);
+    }
+    copy_(dst, src);
+    return out;
+  }
+  Tensor cur = t;
+  for (int64_t i = 0; i < pairs; ++i) {  // one dim at a time; corners follow from the order
+    int64_t d = t->ndim() - 1 - i, lo = pad[size_t(2 * i)], hi = pad[size_t(2 * i + 1)];
+    int64_t n = t->shape[size_t(d)];
+    if (lo == 0 && hi == 0) continue;
+    Tensor left, right;
+    if (mode == "reflect") {
+      left = flip_view(narrow(cur, d, 1, lo), {d});
+      right = flip_view(narrow(cur, d, n - 1 - hi, hi), {d});
+    } else if (mode == "circular") {
+      left = narrow(cur, d, n - lo, lo);
+      right = narrow(cur, d, 0, hi);
+    } else {
+      Shape ls = cur->shape, rs = cur->shape;
+      ls[size_t(d)] = lo;
+      rs[size_t(d)] = hi;
+      left = expand(narrow(cur, d, 0, 1), ls);
+      right = expand(narrow(cur, d, n - 1, 1), rs);
+    }
+    cur = cat({left, cur, right}, d);
+  }
+  return cur == t ? clone(t) : cur;
+}
+
 }  // namespace tgx::ops
