@@ -662,3 +662,96 @@ def test_pad_errors():
         tgx.pad(T(np.zeros((2, 0))), (1, 1), "replicate")
     with pytest.raises(TypeError, match=r"\[pad\] value must be a number"):
         tgx.pad(t, (1, 1), value="x")
+
+
+# ---- properties (hypothesis) and PyTorch as an optional oracle -------------------------------
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def view_chains(draw):
+    """A base shape, a permutation, a narrow and a target shape with the same numel."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    perm = tuple(draw(st.permutations(range(len(shape)))))
+    d = draw(st.integers(0, len(shape) - 1))
+    size = shape[perm[d]]
+    start = draw(st.integers(0, size - 1))
+    length = draw(st.integers(0, size - start))
+    pshape = [shape[p] for p in perm]
+    pshape[d] = length
+    n = int(np.prod(pshape))
+    factors = []
+    rest = n
+    for _ in range(draw(st.integers(0, 3))):
+        f = draw(st.sampled_from([k for k in range(1, rest + 1) if rest % k == 0] or [1]))
+        factors.append(f)
+        rest //= f
+    target = tuple(factors + [rest]) if n else tuple(factors + [0])
+    return shape, perm, (d, start, length), target, draw(st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(view_chains())
+def test_reshape_property(chain):
+    shape, perm, (d, start, length), target, flip = chain
+    a = arr(shape)
+    t = T(a)
+    if flip:
+        t = tgx._C._flip_view(T(np.ascontiguousarray(np.flip(a))), tuple(range(len(shape))))
+    t = t.permute(perm).narrow(d, start, length)
+    e = np.transpose(a, perm)[(slice(None),) * d + (slice(start, start + length),)]
+    check(t, e)
+    check(t.reshape(target), e.reshape(target))
+    try:
+        v = t.view(target)
+    except RuntimeError:
+        return
+    check(v, e.reshape(target))
+    if v.numel():
+        assert np.shares_memory(t.numpy(), v.numpy())
+
+
+def test_views_match_torch_strides():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        shape = tuple(int(s) for s in rng.integers(1, 4, size=rng.integers(1, 5)))
+        perm = tuple(int(p) for p in rng.permutation(len(shape)))
+        a = arr(shape)
+        ours, theirs = T(a).permute(perm), torch.from_numpy(a).permute(perm)
+        n = a.size
+        target = (n,) if trial % 3 == 0 else tuple(int(x) for x in (1, n, 1))
+        if trial % 3 == 2 and len(shape) >= 2:
+            target = (ours.shape[0] * ours.shape[1],) + ours.shape[2:]
+        try:
+            tv = theirs.view(target)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                ours.view(target)
+            continue
+        ov = ours.view(target)
+        assert ov.stride() == tv.stride()
+        assert ours.unsqueeze(-1).stride() == theirs.unsqueeze(-1).stride()
+        if len(shape) >= 2:
+            assert ours.diagonal(1, 0, -1).stride() == theirs.diagonal(1, 0, -1).stride()
+            assert ours.diagonal(1, 0, -1).storage_offset() == theirs.diagonal(1, 0, -1).storage_offset()
+        assert ours.expand((2,) + ours.shape).stride() == theirs.expand((2,) + theirs.shape).stride()
+
+
+def test_copies_match_torch():
+    torch = pytest.importorskip("torch")
+    a = arr((2, 3, 4), np.float32)
+    ta, tt = T(a), torch.from_numpy(a)
+    for pad, mode in [((1, 2), "reflect"), ((1, 2, 2, 1), "replicate"), ((3, 1, 1, 2), "circular"),
+                      ((-1, 2, 1, -1), "constant")]:
+        np.testing.assert_array_equal(tgx.pad(ta, pad, mode).numpy(),
+                                      torch.nn.functional.pad(tt, pad, mode).numpy())
+    for chunks in range(1, 6):
+        assert [c.shape for c in ta.chunk(chunks, 2)] == [tuple(c.shape) for c in tt.chunk(chunks, 2)]
+    assert [s.shape for s in ta.split([1, 2], 1)] == [tuple(s.shape) for s in tt.split([1, 2], 1)]
+    np.testing.assert_array_equal(ta.repeat(2, 1, 1, 2).numpy(), tt.repeat(2, 1, 1, 2).numpy())
+    np.testing.assert_array_equal(tgx.roll(ta, (1, -1), (0, 2)).numpy(), torch.roll(tt, (1, -1), (0, 2)).numpy())
+    np.testing.assert_array_equal(ta.triu(1).numpy(), tt.triu(1).numpy())
+    assert ta.squeeze((0, 1)).shape == tuple(tt.squeeze((0, 1)).shape)
+    assert ta.movedim((0, 2), (1, 0)).stride() == tt.movedim((0, 2), (1, 0)).stride()
