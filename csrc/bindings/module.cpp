@@ -2,6 +2,9 @@
 #include "bindings/common.h"
 #include "core/parallel.h"
 #include "kernels/dispatch.h"
+#if TGX_BUILD_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace tgx::bind {
 namespace {
@@ -44,6 +47,13 @@ void init_config(py::module_& m) {
   cfg["native"] = bool(TGX_BUILD_NATIVE);
   cfg["sanitize"] = bool(TGX_BUILD_SANITIZE);
   m.attr("_build_config") = cfg;
+  m.def("_cuda_device_count", [] {
+#if TGX_BUILD_CUDA
+    return cuda::device_count();
+#else
+    return 0;
+#endif
+  }, "Number of CUDA devices visible to this build (0 without CUDA).");
   m.def("_simd_level", [] { return std::string(cpu::arch_name(cpu::cpu_arch())); },
         "The kernel instruction set selected at run time.");
   m.def("_cpu_features", [] {
