@@ -346,3 +346,20 @@ def test_against_torch_if_available():
     a, b = rand((3, 5, 7), np.float32), rand((7, 2), np.float32)
     ref = torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
     np.testing.assert_allclose((tgx.tensor(a) @ tgx.tensor(b)).numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matrix_vector_layouts(dtype):
+    # n == 1 and m == 1 take the GEMV path: rows contiguous, columns contiguous, strided x
+    base, xb = rand((300, 7), dtype), rand((600,), dtype)
+    for Av in (base, base.T):
+        A = view_of(base, Av)
+        for xv in (xb[: Av.shape[1]], xb[::-2][: Av.shape[1]]):
+            x = view_of(xb, xv)
+            check(A @ x, Av.astype(np.float64) @ xv, dtype, Av.shape[1])
+            check(tgx.mv(A, x), Av.astype(np.float64) @ xv, dtype, Av.shape[1])
+        y = view_of(xb, xb[1 : Av.shape[0] * 2 : 2])
+        check(y @ A, xb[1 : Av.shape[0] * 2 : 2].astype(np.float64) @ Av, dtype, Av.shape[0])
+    big = rand((2000, 300), dtype)  # large enough to run threaded
+    check(tgx.tensor(big) @ tgx.tensor(xb[:300]), big.astype(np.float64) @ xb[:300], dtype, 300)
+    check(view_of(big, big.T) @ tgx.tensor(xb[:2000].copy()), big.T.astype(np.float64) @ xb[:2000], dtype, 2000)

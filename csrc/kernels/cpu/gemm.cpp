@@ -212,6 +212,58 @@ void scale_c(const GemmArgs& g, T beta) {
   }
 }
 
+// y = alpha * A x + beta * y for an m x k matrix A with unit row or column stride (GEMMs with
+// n == 1, or m == 1 transposed). Packing would waste MR - 1 of every MR rows here.
+template <typename T>
+bool gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x, int64_t incx,
+          T* y, int64_t incy, T alpha, T beta) {
+  if (csa != 1 && rsa != 1) return false;
+  std::vector<T> xc;
+  if (incx != 1) {
+    xc.resize(size_t(k));
+    for (int64_t p = 0; p < k; ++p) xc[size_t(p)] = x[p * incx];
+    x = xc.data();
+  }
+  auto finish = [&](int64_t i, T acc) {
+    T& out = y[i * incy];
+    out = beta == T(0) ? alpha * acc : alpha * acc + beta * out;
+  };
+  const double macs = double(m) * double(k);
+  if (csa == 1) {  // rows are contiguous: one dot product per row, 8 independent partial sums
+    const int64_t grain = macs < kParallelMacs ? m : std::max<int64_t>(16, m / 64);
+    parallel_for(0, m, grain, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const T* a = A + i * rsa;
+        T acc[8] = {};
+        int64_t p = 0;
+        for (; p + 8 <= k; p += 8)
+          for (int j = 0; j < 8; ++j) acc[j] += a[p + j] * x[p + j];
+        T sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; p < k; ++p) sum += a[p] * x[p];
+        finish(i, sum);
+      }
+    });
+    return true;
+  }
+  // columns are contiguous: y += x[p] * A[:, p], over a block of rows per thread
+  const int64_t grain = macs < kParallelMacs ? m : std::max<int64_t>(256, m / 64);
+  parallel_for(0, m, grain, [&](int64_t i0, int64_t i1) {
+    constexpr int64_t kBlock = 1024;
+    T acc[kBlock];
+    for (int64_t ib = i0; ib < i1; ib += kBlock) {
+      const int64_t len = std::min(kBlock, i1 - ib);
+      std::fill(acc, acc + len, T(0));
+      for (int64_t p = 0; p < k; ++p) {
+        const T xp = x[p];
+        const T* a = A + ib + p * csa;
+        for (int64_t i = 0; i < len; ++i) acc[i] += xp * a[i];
+      }
+      for (int64_t i = 0; i < len; ++i) finish(ib + i, acc[i]);
+    }
+  });
+  return true;
+}
+
 template <typename T>
 void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
   constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
@@ -222,6 +274,8 @@ void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
   const T* A = static_cast<const T*>(g.a);
   const T* B = static_cast<const T*>(g.b);
   T* C = static_cast<T*>(g.c);
+  if (g.n == 1 && gemv(m, k, A, g.rsa, g.csa, B, g.rsb, C, g.rsc, alpha, beta)) return;
+  if (g.m == 1 && gemv(n, k, B, g.csb, g.rsb, A, g.csa, C, g.csc, alpha, beta)) return;
 
   const double macs = double(m) * double(n) * double(k);
   const int nthreads = macs < kParallelMacs ? 1 : std::max(1, get_num_threads());
