@@ -94,8 +94,9 @@ void init_views(py::module_& m, TensorClass& cls) {
   cls.def("squeeze", squeeze, py::arg("dim") = py::none(),
           "A view without size-1 dims (all, or those among dim: an int or a tuple).");
   auto unsqueeze = [](const Tensor& t, int64_t dim) { return ops::unsqueeze(t, dim); };
-  m.def("unsqueeze", unsqueeze, py::arg("input").none(false), py::arg("dim"), "A view with a size-1 dim inserted at dim.");
-  cls.def("unsqueeze", unsqueeze, py::arg("dim"), "A view with a size-1 dim inserted at dim.");
+  const char* udoc = "A view with a size-1 dim inserted at dim.";
+  m.def("unsqueeze", unsqueeze, py::arg("input").none(false), py::arg("dim"), udoc);
+  cls.def("unsqueeze", unsqueeze, py::arg("dim"), udoc);
 
   auto transpose = [](const Tensor& t, int64_t a, int64_t b) { return ops::transpose(t, a, b); };
   const char* tdoc = "A view with two dims swapped.";

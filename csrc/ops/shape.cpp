@@ -421,14 +421,17 @@ Tensor triangle(const char* op, const Tensor& t, int64_t k, bool lower) {
 
 bool legacy_empty(const Tensor& t) { return t->ndim() == 1 && t->shape[0] == 0; }
 
-Tensor roll_dim(const Tensor& t, int64_t shift, int64_t d) {
-  Tensor out = empty(t->shape, t->dtype);
-  int64_t n = t->shape[size_t(d)];
-  if (out->numel() == 0) return out;
-  int64_t s = ((shift % n) + n) % n;
-  copy_(narrow(out, d, s, n - s), narrow(t, d, 0, n - s));
-  copy_(narrow(out, d, 0, s), narrow(t, d, n - s, s));
-  return out;
+// Copies src rolled along dims[i:] into out: each dim splits the copy into two blocks, so k dims
+// take 2^k block copies and a single pass over the data.
+void roll_into(const Tensor& out, const Tensor& src, const Dims& shifts, const Dims& dims, size_t i) {
+  if (i == dims.size()) {
+    copy_(out, src);
+    return;
+  }
+  int64_t d = dims[i], n = src->shape[size_t(d)];
+  int64_t s = ((shifts[i] % n) + n) % n;
+  roll_into(narrow(out, d, s, n - s), narrow(src, d, 0, n - s), shifts, dims, i + 1);
+  if (s) roll_into(narrow(out, d, 0, s), narrow(src, d, n - s, s), shifts, dims, i + 1);
 }
 
 }  // namespace
@@ -544,18 +547,25 @@ Tensor roll(const Tensor& t, const Dims& shifts, const Dims& dims) {
   if (dims.empty()) {
     TGX_CHECK(shifts.size() == 1, ValueError, "[roll] without dims, shifts must hold exactly one "
               "value, got ", shifts);
-    return view(roll_dim(reshape(t, {-1}), shifts[0], 0), t->shape);
+    return view(roll(reshape(t, {-1}), shifts, {0}), t->shape);
   }
   TGX_CHECK(shifts.size() == dims.size(), ValueError, "[roll] shifts and dims must have the same "
             "length, got shifts ", shifts, " and dims ", dims);
-  if (t->ndim() == 0) {
-    for (int64_t d : dims) wrap_dim(d, 0, "roll");
-    return clone(t);
+  Dims ud, us;  // a dim listed twice rolls by the sum of its shifts
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t d = wrap_dim(dims[i], t->ndim(), "roll");
+    auto it = std::find(ud.begin(), ud.end(), d);
+    if (it != ud.end()) {
+      us[size_t(it - ud.begin())] += shifts[i] % std::max<int64_t>(t->ndim() ? t->shape[size_t(d)] : 1, 1);
+    } else {
+      ud.push_back(d);
+      us.push_back(shifts[i]);
+    }
   }
-  Tensor cur = t;
-  for (size_t i = 0; i < dims.size(); ++i)
-    cur = roll_dim(cur, shifts[i], wrap_dim(dims[i], t->ndim(), "roll"));
-  return cur;
+  Tensor out = empty(t->shape, t->dtype);
+  if (t->ndim() == 0) return copy_(out, t);
+  if (out->numel()) roll_into(out, t, us, ud, 0);
+  return out;
 }
 
 Tensor pad(const Tensor& t, const Dims& pad, const std::string& mode, const Scalar& value) {
