@@ -200,6 +200,7 @@ void init_autograd(py::module_& m) {
         if (!acc) throw py::attribute_error("'" + n.name() + "' object has no attribute 'variable'");
         return tensor_or_none(acc->variable.lock());
       })
+      .def_property_readonly("_sequence_nr", [](const ag::Node& n) { return n.sequence_nr; })
       .def_property_readonly("_input_metadata", [](const ag::Node& n) {
         py::list l;
         for (auto& mt : n.input_meta) l.append(py::make_tuple(py::tuple(py::cast(mt.shape)), mt.dtype));

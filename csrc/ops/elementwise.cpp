@@ -234,8 +234,9 @@ Tensor binary_partial(BinaryOp op, bool wrt_b, const Tensor& a, const Tensor& b,
     case BinaryOp::Maximum:
     case BinaryOp::Minimum: {  // the winner gets the grad; ties split it equally (as PyTorch)
       bool gt = (op == BinaryOp::Maximum) != wrt_b;
+      DType dt = result_type({a.get(), b.get()});
       Tensor win = binary(gt ? BinaryOp::Gt : BinaryOp::Lt, a, b);
-      return add(as_mask(win, o->dtype), mul(as_mask(binary(BinaryOp::Eq, a, b), o->dtype), num(0.5)));
+      return add(as_mask(win, dt), mul(as_mask(binary(BinaryOp::Eq, a, b), dt), num(0.5)));
     }
     case BinaryOp::Atan2: {
       Tensor den = add(mul(a, a), mul(b, b));

@@ -83,23 +83,26 @@ def graph(tensor: Tensor, show_values: bool = False, name: str = "f") -> Dot:
     if fn is None:
         lines.append("}")
         return Dot("\n".join(lines))
-    ids = {}
-
-    def node_id(n):
-        key = id(n)
-        if key not in ids:
-            ids[key] = (f"n{len(ids)}", n)
-        return ids[key][0]
-
-    lines.append(f"  {node_id(fn)} -> out;")
-    stack, seen = [fn], set()
-    h = 0
+    # collect the graph (iterative), then number the ops h1, h2, ... in the order they ran
+    ids, nodes, edges = {}, [], []
+    stack = [fn]
+    ids[id(fn)] = "n0"
+    nodes.append(fn)
     while stack:
         n = stack.pop()
-        nid = node_id(n)
-        if nid in seen:
-            continue
-        seen.add(nid)
+        for child, _ in n.next_functions:
+            if child is None:
+                continue
+            if id(child) not in ids:
+                ids[id(child)] = f"n{len(ids)}"
+                nodes.append(child)
+                stack.append(child)
+            edges.append((ids[id(child)], ids[id(n)]))
+    ops = sorted((n for n in nodes if n.name() != "AccumulateGrad"), key=lambda n: n._sequence_nr)
+    hnum = {id(n): k + 1 for k, n in enumerate(ops)}
+    lines.append(f"  {ids[id(fn)]} -> out;")
+    for n in nodes:
+        nid = ids[id(n)]
         if n.name() == "AccumulateGrad":
             var = n.variable
             label = "leaf"
@@ -109,14 +112,9 @@ def graph(tensor: Tensor, show_values: bool = False, name: str = "f") -> Dot:
                     label += f"\\nvalue = {_esc(_fmt(var))}\\ngrad = {_esc(_fmt(var.grad))}"
             lines.append(f'  {nid} [label="{label}", shape=box, style=filled, fillcolor="#dde8ff"];')
         else:
-            h += 1
-            outs = n._output_metadata
-            desc = ", ".join(f"{_shape(s)} {d.name}" for s, d in outs)
-            lines.append(f'  {nid} [label="h{h}: {n.name()}\\n{desc}", shape=ellipse];')
-        for child, _ in n.next_functions:
-            if child is None:
-                continue
-            lines.append(f"  {node_id(child)} -> {nid};")
-            stack.append(child)
+            desc = ", ".join(f"{_shape(s)} {d.name}" for s, d in n._output_metadata)
+            lines.append(f'  {nid} [label="h{hnum[id(n)]}: {n.name()}\\n{desc}", shape=ellipse];')
+    for a, b in edges:
+        lines.append(f"  {a} -> {b};")
     lines.append("}")
     return Dot("\n".join(lines))

@@ -107,8 +107,8 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                 r, c = np.unravel_index(np.argmax(err), err.shape)
                 return _fail(
                     f"Jacobian mismatch for output {k} with respect to input {i}: worst element "
-                    f"(output index {r}, input index {c}): numerical {b[r, c]!r}, analytical "
-                    f"{a[r, c]!r}\nnumerical:\n{b}\nanalytical:\n{a}", raise_exception)
+                    f"(output index {r}, input index {c}): numerical {float(b[r, c])!r}, analytical "
+                    f"{float(a[r, c])!r}\nnumerical:\n{b}\nanalytical:\n{a}", raise_exception)
     return True
 
 
