@@ -143,6 +143,8 @@ void check_inplace(const Tensor& self, const char* op);
 // In-place op with autograd: `compute(snapshot)` computes the result out of place from a copy
 // of self that carries self's history; the result is written into self (cast to its dtype), the
 // version is bumped, and self's history (and tangent) are rebased onto the result's.
+// Limitation: when self is a view, only the view's history is rebased, not its base's (no
+// CopySlices yet): gradients through the base after an in-place write on a view are not tracked.
 Tensor inplace_rebase(const Tensor& self, const char* op,
                       const std::function<Tensor(const Tensor& snapshot)>& compute);
 
