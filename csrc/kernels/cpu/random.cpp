@@ -158,7 +158,7 @@ void linspace_kernel(DType dtype, void* out, int64_t n, double start, double end
     T* o = static_cast<T*>(out);
     const S s0 = S(start), s1 = S(end);
     const S step = n > 1 ? (s1 - s0) / S(n - 1) : S(0);
-    const int64_t half = n / 2;
+    const int64_t half = n == 1 ? 1 : n / 2;  // one step: just start
     parallel_for(0, n, kDefaultGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i)
         o[i] = T(i < half ? s0 + step * S(i) : s1 - step * S(n - i - 1));
