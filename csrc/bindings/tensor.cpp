@@ -180,10 +180,8 @@ void init_tensor(py::module_& m) {
       .def_property_readonly("itemsize", [](const DTypeObject& d) { return itemsize(d.dtype); })
       .def_property_readonly("name", [](const DTypeObject& d) { return dtype_name(d.dtype); })
       .def("__repr__", [](const DTypeObject& d) { return str("tinygrad_ext.", dtype_name(d.dtype)); })
-      .def("__reduce__", [](const DTypeObject& d) {
-        return py::make_tuple(py::module_::import("builtins").attr("getattr"),
-                              py::make_tuple(py::module_::import("tinygrad_ext"), dtype_name(d.dtype)));
-      });
+      // a string: pickle stores the global tinygrad_ext._C.<name> (modules can't be pickled)
+      .def("__reduce__", [](const DTypeObject& d) { return py::str(dtype_name(d.dtype)); });
   for (int i = 0; i < kNumDTypes; ++i) {
     g_dtypes[i] = py::cast(DTypeObject{DType(i)}).release().ptr();
     m.attr(dtype_name(DType(i))) = dtype_object(DType(i));
