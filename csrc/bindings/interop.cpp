@@ -87,6 +87,7 @@ Tensor from_numpy(py::handle obj) {
               " bytes of dimension ", d, " is not a multiple of the element size ", isz);
     strides[d] = arr.strides(d) / isz;
   }
+  checked_numel(shape, dt, "from_numpy");  // validate before taking a reference
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
   auto release = [owner] { with_gil([owner] { Py_DECREF(owner); }); };
