@@ -51,12 +51,14 @@ void uniform(void* out, int64_t n, uint64_t seed, uint64_t offset, double a, dou
   }
 }
 
-// Box-Muller on a pair of uniforms; u1 in (0, 1] so the log is finite.
-inline void box_muller(double u1, double u2, double mean, double std, double* z) {
-  double r = std::sqrt(-2.0 * std::log(u1));
-  double t = kTwoPi * u2;
-  z[0] = mean + std * r * std::cos(t);
-  z[1] = mean + std * r * std::sin(t);
+// Box-Muller on a pair of uniforms, in S (float for float32 outputs); u1 in (0, 1] so the log
+// is finite.
+template <typename S>
+inline void box_muller(S u1, S u2, S mean, S std, S* z) {
+  S r = std * std::sqrt(S(-2) * std::log(u1));
+  S t = S(kTwoPi) * u2;
+  z[0] = mean + r * std::cos(t);
+  z[1] = mean + r * std::sin(t);
 }
 
 template <typename T>
@@ -67,11 +69,10 @@ void normal(void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, d
                  mean, std, v);
     });
   } else {
+    const float m = float(mean), s = float(std);
     for_blocks<T>(out, n, 4, seed, offset, [&](const philox::Block& x, T* v) {
-      double z[4];
-      box_muller(1.0 - philox::to_unit_float(x[0]), philox::to_unit_float(x[1]), mean, std, z);
-      box_muller(1.0 - philox::to_unit_float(x[2]), philox::to_unit_float(x[3]), mean, std, z + 2);
-      for (int j = 0; j < 4; ++j) v[j] = T(z[j]);
+      box_muller(1.0f - philox::to_unit_float(x[0]), philox::to_unit_float(x[1]), m, s, v);
+      box_muller(1.0f - philox::to_unit_float(x[2]), philox::to_unit_float(x[3]), m, s, v + 2);
     });
   }
 }
