@@ -123,8 +123,9 @@ Tensor tensor_from_data(py::handle data, py::object dtype) {
   } else {
     target = DType::Int64;
   }
+  // (ascontiguousarray would turn 0-d into 1-d: take the shape from arr.)
   py::array c = np.attr("ascontiguousarray")(arr, numpy_dtype(target));
-  Shape shape(c.shape(), c.shape() + c.ndim());
+  Shape shape(arr.shape(), arr.shape() + arr.ndim());
   Tensor t = empty(shape, target);
   if (t->numel()) std::memcpy(t->raw(), c.data(), size_t(t->numel()) * itemsize(target));
   return t;

@@ -11,5 +11,6 @@ from ._C import Tensor, dtype
 __version__ = _C._build_config["version"]
 
 from . import _tensor  # noqa: E402,F401  (Python-side conveniences attached to Tensor)
+from . import linalg  # noqa: E402,F401
 
 __all__ = [name for name in dir(_C) if not name.startswith("_")] + ["__version__"]
