@@ -75,6 +75,9 @@ struct Prepared {
   Tensor view;
   std::vector<int> adv_dims;  // view dims with an advanced index, ascending
   std::vector<Tensor> adv;    // their int64 index tensors, already wrapped and checked
+  // NumPy: the advanced indices are adjacent in the index expression (nothing, not even an
+  // empty ellipsis, between them), so their broadcast dims replace theirs in place.
+  bool adjacent = true;
 };
 
 Prepared prepare(const Tensor& self, const Indices& indices, const char* op) {
@@ -106,6 +109,16 @@ Prepared prepare(const Tensor& self, const Indices& indices, const char* op) {
     p.adv_dims.push_back(int(shape.size()) - 1);
     p.adv.push_back(std::move(t));
   };
+  int first_adv = -1, last_adv = -1, n_adv = 0;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    IndexSpec::Kind kind = indices[k].kind;
+    if (kind == IndexSpec::Array || (has_adv && kind == IndexSpec::Int)) {
+      if (first_adv < 0) first_adv = int(k);
+      last_adv = int(k);
+      ++n_adv;
+    }
+  }
+  p.adjacent = last_adv - first_adv + 1 == n_adv;
   for (const IndexSpec& s : indices) {
     switch (s.kind) {
       case IndexSpec::Int: {
@@ -218,7 +231,7 @@ AdvPlan plan_advanced(const Prepared& p, const char* op) {
     plan.result_shape.insert(plan.result_shape.end(), b.begin(), b.end());
   };
   int first = p.adv_dims.front(), last = p.adv_dims.back();
-  if (last - first + 1 == int(p.adv_dims.size())) {
+  if (p.adjacent) {
     for (int d = 0; d < first; ++d) add_dim(d);
     add_b();
     for (int64_t d = last + 1; d < v->ndim(); ++d) add_dim(d);
@@ -271,6 +284,7 @@ Tensor index_put_impl(const Tensor& self, const Indices& indices, const Tensor& 
   if (p.adv.empty()) {
     v = fit_value(v, p.view->shape, op);
     copy_(p.view, accumulate ? binary(BinaryOp::Add, p.view, v) : v);
+    if (p.view->numel() == 0) self->bump_version();  // copy_ skips empty views
     return self;
   }
   AdvPlan plan = plan_advanced(p, op);
