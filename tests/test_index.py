@@ -52,8 +52,7 @@ def test_getitem_masks_and_tensor_indices():
     a = A
     t = T(a)
     np.testing.assert_array_equal(t[t > 30].numpy(), a[a > 30])
-    np.testing.assert_array_equal(t[T(a[0] > 5)].numpy() if False else t[:, T(a[0, :, 0] > 5)].numpy(),
-                                  a[:, a[0, :, 0] > 5])
+    np.testing.assert_array_equal(t[:, T(a[0, :, 0] > 5)].numpy(), a[:, a[0, :, 0] > 5])
     np.testing.assert_array_equal(t[T([2, 0])].numpy(), a[[2, 0]])
     np.testing.assert_array_equal(t[T(np.array([2, 0], np.int32)), 1].numpy(), a[[2, 0], 1])
     np.testing.assert_array_equal(t[T(np.array(2))].numpy(), a[2])  # 0-d int tensor acts as int
@@ -86,7 +85,8 @@ def test_getitem_zero_d_and_empty():
     check_get(np.zeros((0, 3)), (slice(None), [2, 0]))
     check_get(np.zeros((0, 3)), [])
     assert e[1:].shape == (0, 3)
-    check_get(np.zeros((3, 0)), (slice(None, None, -1), [[0]] if False else slice(None)))
+    check_get(np.zeros((3, 0)), (slice(None, None, -1), slice(None)))
+    check_get(np.zeros((3, 0)), ([2, 0], slice(None)))
 
 
 def test_basic_indexing_returns_views():
@@ -105,7 +105,7 @@ def test_basic_indexing_returns_views():
     # advanced indexing copies
     c = t[[1, 2]]
     c[0, 0] = 100.0
-    assert t.numpy()[1, 0] == 7.0 or t.numpy()[1, 0] == 0.0
+    assert t.numpy()[1, 0] == 7.0
 
 
 def test_iteration_and_len():
@@ -315,7 +315,7 @@ def test_gather_matches_numpy():
     # non-contiguous and flipped input / index, all dtypes
     for dt in [np.bool_, np.uint8, np.int32, np.int64, np.float32, np.float64]:
         b = (np.arange(20).reshape(4, 5) % 7).astype(dt)
-        tb = T(b)[::-1].transpose(0, 1) if hasattr(tgx.Tensor, "transpose") else T(b)[::-1]
+        tb = T(b)[::-1]  # negative-stride input
         ref = b[::-1]
         idx = np.array([[4, 0, 1], [3, 3, 3], [0, 1, 2], [2, 2, 0]])
         np.testing.assert_array_equal(tb.gather(1, T(idx)[:, ::-1]).numpy(),
@@ -330,7 +330,7 @@ def test_gather_large_parallel():
     a = rng.standard_normal((300, 400)).astype(np.float32)
     idx = rng.integers(0, 400, size=(300, 500))
     np.testing.assert_array_equal(tgx.gather(T(a), 1, T(idx)).numpy(), np_gather(a, 1, idx))
-    key = rng.integers(-300, 300, size=50000)
+    key = rng.integers(-300, 300, size=2000)
     np.testing.assert_array_equal(T(a)[key].numpy(), a[key])
 
 
@@ -372,10 +372,11 @@ def test_scatter_family_matches_reference():
     a = rng.standard_normal((4, 5))
     src = rng.standard_normal((3, 5))
     for dim in (0, 1, -1):
-        idx = np.stack([rng.permutation(a.shape[dim])[:3] for _ in range(3)])
+        # no duplicate targets, so plain scatter has one right answer
         if dim == 0:
-            idx = rng.integers(0, 4, size=(3, 5))
-            idx = np.argsort(rng.random((4, 5)), axis=0)[:3]  # no duplicates for plain scatter
+            idx = np.argsort(rng.random((4, 5)), axis=0)[:3]
+        else:
+            idx = np.stack([rng.permutation(a.shape[dim])[:3] for _ in range(3)])
         s = src[:, :3] if dim != 0 else src
         np.testing.assert_allclose(tgx.scatter(T(a), dim, T(idx), T(s)).numpy(), np_scatter(a, dim % 2, idx, s))
         for red in ("add", "multiply"):
@@ -440,7 +441,6 @@ def test_index_select_add_copy_fill():
     np.testing.assert_allclose(t.numpy(), ref)
     # index_copy / index_fill
     ref = a.copy()
-    ref[:, [4, 1]] = src[:, :2].T[:, :].T if False else ref[:, [4, 1]]
     src2 = rng.standard_normal((4, 2))
     ref[:, [4, 1]] = src2
     t = T(a)
@@ -531,7 +531,6 @@ def test_take_take_along_dim_put():
     v = base[::-1]  # non-contiguous target
     v.put_(T([0, 4]), T([1.0, 2.0]))
     ref = np.zeros((4, 3))
-    ref[::-1].reshape(-1)  # (reference written through NumPy view below)
     rv = ref[::-1]
     rv[0, 0], rv[1, 1] = 1.0, 2.0
     np.testing.assert_array_equal(base.numpy(), ref)

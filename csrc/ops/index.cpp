@@ -289,10 +289,13 @@ Tensor index_put_impl(const Tensor& self, const Indices& indices, const Tensor& 
   }
   AdvPlan plan = plan_advanced(p, op);
   v = fit_value(v, plan.result_shape, op);
-  Tensor vals = empty(plan.result_shape, self->dtype);
-  if (vals->numel()) {
-    copy_(vals, v);
-    TGX_KERNEL(adv_put_kernel)(self->dtype, p.view->raw(), vals->raw(), plan.geom, accumulate);
+  int64_t n = 1;
+  for (int64_t x : plan.result_shape) n *= x;
+  if (n) {
+    bool scalar = v->numel() == 1;  // no need to materialize the broadcast
+    Tensor vals = scalar ? to_dtype(contiguous(v), self->dtype) : empty(plan.result_shape, self->dtype);
+    if (!scalar) copy_(vals, v);
+    TGX_KERNEL(adv_put_kernel)(self->dtype, p.view->raw(), vals->raw(), scalar, plan.geom, accumulate);
   }
   self->bump_version();
   return self;

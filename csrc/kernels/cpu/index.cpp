@@ -68,8 +68,8 @@ void adv_gather_kernel(DType dtype, char* out, const char* self, const AdvIndexG
   });
 }
 
-void adv_put_kernel(DType dtype, char* self, const char* values, const AdvIndexGeom& g,
-                    bool accumulate) {
+void adv_put_kernel(DType dtype, char* self, const char* values, bool scalar_value,
+                    const AdvIndexGeom& g, bool accumulate) {
   dispatch(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const int last = int(g.shape.size()) - 1;
@@ -80,12 +80,13 @@ void adv_put_kernel(DType dtype, char* self, const char* values, const AdvIndexG
     const T* val = reinterpret_cast<const T*>(values);
     for (int64_t r = 0; r < rows; ++r) {
       T* base = dst + row_offset(g, r);
-      const T* v = val + r * inner;
+      const T* v = scalar_value ? val : val + r * inner;
+      const int64_t vs = scalar_value ? 0 : 1;
       for (int64_t j = 0; j < inner; ++j) {
         T& slot = base[last == g.bdim ? g.offs[j] : j * g.self_strides[last]];
-        if (!accumulate) slot = v[j];
-        else if constexpr (std::is_same_v<T, bool>) slot = slot || v[j];
-        else slot = T(slot + v[j]);
+        if (!accumulate) slot = v[j * vs];
+        else if constexpr (std::is_same_v<T, bool>) slot = slot || v[j * vs];
+        else slot = T(slot + v[j * vs]);
       }
     }
   });

@@ -32,9 +32,11 @@ TGX_DECLARE_KERNEL(void, index_offsets_kernel, (const tgx::TensorIter& it, int64
 // out (contiguous, geometry's shape) = self[geometry].
 TGX_DECLARE_KERNEL(void, adv_gather_kernel,
                    (tgx::DType dtype, char* out, const char* self, const tgx::AdvIndexGeom& g))
-// self[geometry] = values (contiguous), or += with accumulate. Serial: the last write wins.
+// self[geometry] = values (contiguous, or one value if scalar_value), or += with accumulate.
+// Serial: the last write wins.
 TGX_DECLARE_KERNEL(void, adv_put_kernel, (tgx::DType dtype, char* self, const char* values,
-                                          const tgx::AdvIndexGeom& g, bool accumulate))
+                                          bool scalar_value, const tgx::AdvIndexGeom& g,
+                                          bool accumulate))
 // Operands (out, index int64, src restrided with stride 0 on dim): out = src[index * dim_stride].
 TGX_DECLARE_KERNEL(void, gather_kernel,
                    (tgx::DType dtype, const tgx::TensorIter& it, int64_t dim_stride_bytes))
