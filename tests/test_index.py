@@ -325,6 +325,29 @@ def test_gather_matches_numpy():
     assert tgx.gather(T(a), 1, T(np.zeros((3, 0, 5), np.int64))).shape == (3, 0, 5)
 
 
+def test_transposed_inputs():
+    a = np.arange(30.0).reshape(5, 6)
+    t = T(a).T  # a transposed view
+    at = a.T
+    for key in [(slice(None), [4, 0]), ([5, 0, 2],), (slice(None, None, -2), 1), at > 10, (None, [1], 2)]:
+        np.testing.assert_array_equal(t[key].numpy(), at[key])
+    idx = np.array([[0, 4], [3, 3], [1, 0], [2, 2], [4, 1], [0, 0]])
+    np.testing.assert_array_equal(t.gather(1, T(idx)).numpy(), np.take_along_axis(at, idx, axis=1))
+    np.testing.assert_array_equal(t.gather(1, T(idx.T.copy()).T).numpy(), np.take_along_axis(at, idx, axis=1))
+    np.testing.assert_array_equal(t.index_select(0, T([5, 1])).numpy(), at[[5, 1]])
+    np.testing.assert_array_equal(t.take(T([1, 7])).numpy(), at.ravel()[[1, 7]])
+    np.testing.assert_array_equal(t.nonzero().numpy(), np.argwhere(at))
+    base = T(np.zeros((5, 6)))
+    v = base.T
+    v[[1, 2], ::2] = -1.0
+    ref = np.zeros((5, 6))
+    ref.T[[1, 2], ::2] = -1.0
+    np.testing.assert_array_equal(base.numpy(), ref)
+    base.T.scatter_(1, T([[0, 4]]), 7.0)
+    ref.T[0, [0, 4]] = 7.0
+    np.testing.assert_array_equal(base.numpy(), ref)
+
+
 def test_gather_large_parallel():
     rng = np.random.default_rng(1)
     a = rng.standard_normal((300, 400)).astype(np.float32)
@@ -493,6 +516,12 @@ def test_masked_fill_select_scatter():
     ref[mask] = src.ravel()[: mask.sum()]
     t = T(a)
     t.masked_scatter_(T(mask), T(src))
+    np.testing.assert_array_equal(t.numpy(), ref)
+    src2 = np.arange(100.0, 124.0)
+    ref = a.copy()
+    ref[mask] = src2[::2][: mask.sum()]
+    t = T(a)
+    t.masked_scatter_(T(mask), T(src2)[::2])  # strided source
     np.testing.assert_array_equal(t.numpy(), ref)
     with pytest.raises(ValueError, match="cannot be broadcast"):
         T(a).masked_fill_(T(np.ones((2, 4), bool)), 1.0)

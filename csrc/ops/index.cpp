@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace tgx::ops {
 namespace {
@@ -11,20 +12,6 @@ namespace {
 // ---- helpers ------------------------------------------------------------------------------
 // 0-d tensors index like 1-d tensors of one element (gather, scatter, index_select...).
 Tensor as_1d(const Tensor& t) { return t->ndim() == 0 ? make_view(t, {1}, {1}, t->offset) : t; }
-
-Tensor flatten(const Tensor& t) {
-  Tensor c = contiguous(t);
-  return make_view(c, {c->numel()}, {1}, c->offset);
-}
-
-// A broadcast view of t with the given shape (0 strides where t broadcasts).
-Tensor expand_view(const Tensor& t, const Shape& shape) {
-  Shape st(shape.size(), 0);
-  size_t off = shape.size() - t->shape.size();
-  for (size_t d = 0; d < t->shape.size(); ++d)
-    st[off + d] = t->shape[d] == 1 ? 0 : t->strides[d];
-  return make_view(t, shape, st, t->offset);
-}
 
 Tensor zeros_i64(const Shape& shape) {
   Tensor t = empty(shape, DType::Int64);
@@ -200,7 +187,7 @@ struct AdvPlan {
 AdvPlan plan_advanced(const Prepared& p, const char* op) {
   Shape b = p.adv[0]->shape;
   try {
-    for (const Tensor& t : p.adv) b = broadcast_shapes(b, t->shape, op);
+    for (const Tensor& t : p.adv) b = tgx::broadcast_shapes(b, t->shape, op);
   } catch (const ValueError&) {
     std::string shapes;
     for (const Tensor& t : p.adv) shapes += str(" ", t->shape);
@@ -267,7 +254,7 @@ Tensor fit_value(const Tensor& value, const Shape& target, const char* op) {
   bool fits = size_t(v->ndim()) <= nt;
   if (fits) {
     try {
-      fits = broadcast_shapes(target, v->shape, op) == target;
+      fits = tgx::broadcast_shapes(target, v->shape, op) == target;
     } catch (const ValueError&) {
       fits = false;
     }
@@ -351,7 +338,7 @@ Shape mask_target(const Tensor& self, const Tensor& mask, const char* op) {
   bool ok = mask->ndim() <= self->ndim();
   if (ok) {
     try {
-      ok = broadcast_shapes(self->shape, mask->shape, op) == self->shape;
+      ok = tgx::broadcast_shapes(self->shape, mask->shape, op) == self->shape;
     } catch (const ValueError&) {
       ok = false;
     }
@@ -494,9 +481,9 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value) 
 
 Tensor masked_select(const Tensor& self, const Tensor& mask) {
   check_mask(mask, "masked_select");
-  Shape b = broadcast_shapes(self->shape, mask->shape, "masked_select");
+  Shape b = tgx::broadcast_shapes(self->shape, mask->shape, "masked_select");
   if (b.empty()) b = {1};
-  return index_impl(expand_view(self, b), {IndexSpec::array(expand_view(mask, b))}, "masked_select");
+  return index_impl(broadcast_to(self, b), {IndexSpec::array(broadcast_to(mask, b))}, "masked_select");
 }
 
 Tensor masked_scatter_(const Tensor& self, const Tensor& mask, const Tensor& source) {
@@ -504,12 +491,11 @@ Tensor masked_scatter_(const Tensor& self, const Tensor& mask, const Tensor& sou
   mask_target(self, mask, op);
   TGX_CHECK(source->dtype == self->dtype, TypeError, "[masked_scatter_] self (", self->dtype,
             ") and source (", source->dtype, ") must have the same dtype");
-  Tensor m = contiguous(expand_view(mask, self->shape));
+  Tensor m = contiguous(broadcast_to(mask, self->shape));
   int64_t count = m->numel() ? TGX_KERNEL(count_nonzero_kernel)(DType::Bool, m->raw(), m->numel()) : 0;
   TGX_CHECK(source->numel() >= count, ValueError, "[masked_scatter_] source has ",
             source->numel(), " elements but the mask selects ", count);
-  Tensor flat = flatten(source);
-  Tensor vals = make_view(flat, {count}, {1}, flat->offset);
+  Tensor vals = narrow(flatten(source), 0, 0, count);
   return index_put_impl(self, {IndexSpec::array(m)}, vals, false, op);
 }
 
@@ -529,11 +515,11 @@ Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<i
   if (self->ndim() == 0) return gather(self, d, indices);
   Shape a = self->shape, b = indices->shape;
   a[d] = b[d] = 1;
-  Shape common = broadcast_shapes(a, b, op);
+  Shape common = tgx::broadcast_shapes(a, b, op);
   Shape sa = common, sb = common;
   sa[d] = self->shape[d];
   sb[d] = indices->shape[d];
-  return gather(expand_view(self, sa), d, expand_view(indices, sb));
+  return gather(broadcast_to(self, sa), d, broadcast_to(indices, sb));
 }
 
 Tensor put_(const Tensor& self, const Tensor& index, const Tensor& source, bool accumulate) {
