@@ -1,23 +1,48 @@
 """Elementwise primitives for the autograd tests: (name, tgx fn, torch fn, input domains)."""
 
 import numpy as np
-
 import tinygrad_ext as tgx
 
 # domains: "any", "pos" (> 0.1), "unit" (|x| < 0.9), "away" (|x| > 0.2, no kink at 0)
 UNARY = [
-    ("neg", "any"), ("abs", "away"), ("exp", "any"), ("exp2", "any"), ("expm1", "any"),
-    ("log", "pos"), ("log2", "pos"), ("log10", "pos"), ("log1p", "pos"), ("sqrt", "pos"),
-    ("rsqrt", "pos"), ("reciprocal", "away"), ("square", "any"), ("sin", "any"), ("cos", "any"),
-    ("tan", "unit"), ("asin", "unit"), ("acos", "unit"), ("atan", "any"), ("sinh", "any"),
-    ("cosh", "any"), ("tanh", "any"), ("sigmoid", "any"), ("relu", "away"), ("erf", "any"),
+    ("neg", "any"),
+    ("abs", "away"),
+    ("exp", "any"),
+    ("exp2", "any"),
+    ("expm1", "any"),
+    ("log", "pos"),
+    ("log2", "pos"),
+    ("log10", "pos"),
+    ("log1p", "pos"),
+    ("sqrt", "pos"),
+    ("rsqrt", "pos"),
+    ("reciprocal", "away"),
+    ("square", "any"),
+    ("sin", "any"),
+    ("cos", "any"),
+    ("tan", "unit"),
+    ("asin", "unit"),
+    ("acos", "unit"),
+    ("atan", "any"),
+    ("sinh", "any"),
+    ("cosh", "any"),
+    ("tanh", "any"),
+    ("sigmoid", "any"),
+    ("relu", "away"),
+    ("erf", "any"),
 ]
 ZERO_GRAD_UNARY = ["sign", "floor", "ceil", "round", "trunc"]
 # (name, domain of a, domain of b)
 BINARY = [
-    ("add", "any", "any"), ("sub", "any", "any"), ("mul", "any", "any"), ("div", "any", "away"),
-    ("pow", "pos", "any"), ("maximum", "any", "any"), ("minimum", "any", "any"),
-    ("atan2", "any", "away"), ("remainder", "any", "pos"),
+    ("add", "any", "any"),
+    ("sub", "any", "any"),
+    ("mul", "any", "any"),
+    ("div", "any", "away"),
+    ("pow", "pos", "any"),
+    ("maximum", "any", "any"),
+    ("minimum", "any", "any"),
+    ("atan2", "any", "away"),
+    ("remainder", "any", "pos"),
 ]
 # second derivative is zero (or undefined) for these; gradgradcheck is trivial
 LINEAR = {"neg", "abs", "relu", "add", "sub", "maximum", "minimum", "remainder"}

@@ -7,13 +7,16 @@ import weakref
 
 import numpy as np
 import pytest
-from _autograd_ops import BINARY, LINEAR, UNARY, ZERO_GRAD_UNARY, binary_fn, leaf, sample, unary_fn
-
 import tinygrad_ext as tgx
+from _autograd_ops import BINARY, LINEAR, UNARY, ZERO_GRAD_UNARY, binary_fn, leaf, sample, unary_fn
 from tinygrad_ext.autograd import Function, GradcheckError, gradcheck, gradgradcheck
 
-SHAPES = {"matrix": ((3, 4), (3, 4)), "broadcast": ((3, 1), (4,)), "zero_d": ((), ()),
-          "scalar_vs_matrix": ((), (2, 3))}
+SHAPES = {
+    "matrix": ((3, 4), (3, 4)),
+    "broadcast": ((3, 1), (4,)),
+    "zero_d": ((), ()),
+    "scalar_vs_matrix": ((), (2, 3)),
+}
 
 
 def t64(a, requires_grad=False):
@@ -21,7 +24,7 @@ def t64(a, requires_grad=False):
     return t.requires_grad_() if requires_grad else t
 
 
-# ---- gradcheck of every elementwise primitive ------------------------------------------------
+# ---- gradcheck of every elementwise primitive ------------------------------------
 @pytest.mark.parametrize("name,domain", UNARY)
 @pytest.mark.parametrize("layout", ["matrix", "zero_d", "noncontig"])
 def test_unary_gradcheck(name, domain, layout):
@@ -32,7 +35,9 @@ def test_unary_gradcheck(name, domain, layout):
 
 
 @pytest.mark.parametrize("name,da,db", BINARY)
-@pytest.mark.parametrize("layout", ["matrix", "broadcast", "zero_d", "scalar_vs_matrix", "noncontig"])
+@pytest.mark.parametrize(
+    "layout", ["matrix", "broadcast", "zero_d", "scalar_vs_matrix", "noncontig"]
+)
 def test_binary_gradcheck(name, da, db, layout):
     rng = np.random.default_rng(1)
     sa, sb = SHAPES.get(layout, ((3, 4), (3, 4)))
@@ -132,7 +137,7 @@ def test_composite_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
     a, b = rng.uniform(0.5, 1.5, (3, 4)), rng.uniform(-1, 1, (4,))
-    f = lambda x, y: ((x * y).sigmoid() + (x ** y) / (1 + y * y)).tanh() * x  # noqa: E731
+    f = lambda x, y: ((x * y).sigmoid() + (x**y) / (1 + y * y)).tanh() * x  # noqa: E731
     _torch_parity(torch, f, f, [a, b])
 
 
@@ -156,7 +161,7 @@ def test_subgradients_at_kinks():
     np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 1, 1, 0])  # boundary passes
 
 
-# ---- engine ----------------------------------------------------------------------------------------
+# ---- engine ------------------------------------------------------------
 def test_node_reuse_sums_paths_micrograd():
     a = t64(-4.0, requires_grad=True)
     b = a * a + a  # a used three times: db/da = 2a + 1
@@ -173,7 +178,7 @@ def test_grad_fn_graph_structure():
     a = t64([1.0], True)
     y = (a * 2).exp()
     assert y.grad_fn.name() == "ExpBackward0" and "ExpBackward0 object at" in repr(y.grad_fn)
-    (mul, nr), = y.grad_fn.next_functions
+    ((mul, nr),) = y.grad_fn.next_functions
     assert mul.name() == "MulBackward0" and nr == 0
     acc, none = mul.next_functions
     assert acc[0].name() == "AccumulateGrad" and acc[0].variable is a and none == (None, 0)
@@ -224,7 +229,7 @@ def test_retain_graph_and_second_backward_error():
 def test_autograd_grad_and_inputs_restrict():
     x, w = t64([1.0, 2.0], True), t64([3.0, 4.0], True)
     y = x * w
-    gx, = tgx.autograd.grad(y, x, t64([1.0, 1.0]), retain_graph=True)
+    (gx,) = tgx.autograd.grad(y, x, t64([1.0, 1.0]), retain_graph=True)
     np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
     assert x.grad is None and w.grad is None
     y.backward(t64([1.0, 1.0]), inputs=[w])
@@ -243,19 +248,20 @@ def test_grad_of_intermediate_tensor():
     x = t64([2.0], True)
     h = x * x
     y = h.exp()
-    gh, = tgx.autograd.grad(y, h, t64([1.0]))
+    (gh,) = tgx.autograd.grad(y, h, t64([1.0]))
     np.testing.assert_allclose(gh.numpy(), np.exp([4.0]))
 
 
 def test_higher_order_derivatives_create_graph():
     x = t64(1.5, requires_grad=True)
-    y = x ** 4
-    g1, = tgx.autograd.grad(y, x, create_graph=True)
-    g2, = tgx.autograd.grad(g1, x, create_graph=True)
-    g3, = tgx.autograd.grad(g2, x, create_graph=True)
-    g4, = tgx.autograd.grad(g3, x)
+    y = x**4
+    (g1,) = tgx.autograd.grad(y, x, create_graph=True)
+    (g2,) = tgx.autograd.grad(g1, x, create_graph=True)
+    (g3,) = tgx.autograd.grad(g2, x, create_graph=True)
+    (g4,) = tgx.autograd.grad(g3, x)
     assert [g1.item(), g2.item(), g3.item(), g4.item()] == pytest.approx(
-        [4 * 1.5 ** 3, 12 * 1.5 ** 2, 24 * 1.5, 24.0])
+        [4 * 1.5**3, 12 * 1.5**2, 24 * 1.5, 24.0]
+    )
     z = x.sin()
     z.backward(create_graph=True)
     assert x.grad.requires_grad
@@ -322,7 +328,7 @@ def no_grad_ctx():
     return tgx.no_grad()
 
 
-# ---- grad mode ------------------------------------------------------------------------------------
+# ---- grad mode ------------------------------------------------------------
 def test_grad_mode_context_managers_and_decorators():
     x = t64([1.0], True)
     with tgx.no_grad():
@@ -371,14 +377,18 @@ def test_grad_mode_is_thread_local():
     assert out["enabled"] is True
 
 
-# ---- errors -------------------------------------------------------------------------------------------
+# ---- errors ------------------------------------------------------------
 def test_errors_as_pytorch():
     x = t64([1.0, 2.0], True)
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(
+        RuntimeError, match="grad can be implicitly created only for scalar outputs"
+    ):
         (x * 2).backward()
     with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
         t64([1.0]).backward()
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+    with pytest.raises(
+        RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"
+    ):
         x.add_(1.0)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         x.exp_()
@@ -388,7 +398,9 @@ def test_errors_as_pytorch():
         x.numpy()
     with pytest.raises(RuntimeError, match="Mismatch in shape"):
         (x * 2).backward(t64([1.0, 2.0, 3.0]))
-    with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+    with pytest.raises(
+        RuntimeError, match="out=... arguments don't support automatic differentiation"
+    ):
         tgx.mul(x, 2.0, out=tgx.tensor([0.0, 0.0], dtype=tgx.float64))
     with pytest.raises(RuntimeError, match="does not require grad"):
         tgx.autograd.grad(x * 2, t64([1.0]), t64([1.0, 1.0]))
@@ -409,7 +421,9 @@ def test_inplace_bumps_version_and_saved_tensor_check():
     y2 = z * 1.0
     z.mul_(2.0)  # z was saved by ExpBackward0 (its output)
     assert z._version == v + 1
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*is at version 1; expected version 0"):
+    with pytest.raises(
+        RuntimeError, match=r"modified by an inplace operation.*is at version 1; expected version 0"
+    ):
         y2.backward(t64([1.0, 1.0]))
 
 
@@ -474,7 +488,9 @@ def test_custom_function():
     z.backward(t64([1.0, 1.0]))
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
     np.testing.assert_array_equal(y.grad.numpy(), [1.0, 2.0])
-    assert gradcheck(lambda a, b: MulAdd.apply(a, b, 2.0), (t64([0.3, 0.7], True), t64([1.1, -2.0], True)))
+    assert gradcheck(
+        lambda a, b: MulAdd.apply(a, b, 2.0), (t64([0.3, 0.7], True), t64([1.1, -2.0], True))
+    )
     assert gradgradcheck(lambda a, b: MulAdd.apply(a, b, 2.0), (t64([0.3], True), t64([1.1], True)))
     with pytest.raises(RuntimeError, match="second time"):
         z.backward(t64([1.0, 1.0]))
@@ -551,7 +567,7 @@ def test_gradcheck_reports_the_worst_element():
     assert gradcheck(lambda v: v * v, (x,), fast_mode=True)
 
 
-# ---- memory --------------------------------------------------------------------------------------
+# ---- memory ------------------------------------------------------------
 def test_intermediates_die_after_backward():
     x = t64(np.ones(4), True)
     y = x * 2

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 
@@ -50,8 +49,14 @@ def test_sigmoid_six_node_graph_df_dw_is_quarter():
     while fn is not None and fn.name() != "AccumulateGrad":
         names.append(fn.name())
         fn = next(f for f, _ in fn.next_functions if f is not None)
-    assert names == ["DivBackward0", "AddBackward0", "ExpBackward0", "NegBackward0", "AddBackward0",
-                     "MulBackward0"]
+    assert names == [
+        "DivBackward0",
+        "AddBackward0",
+        "ExpBackward0",
+        "NegBackward0",
+        "AddBackward0",
+        "MulBackward0",
+    ]
     dot = tgx.viz.graph(h6, show_values=True)
     for k in range(1, 7):
         assert f"h{k}:" in dot.source
@@ -69,7 +74,7 @@ def test_sigmoid_example_forward_mode():
 def test_micrograd_node_reuse():
     a = t64(-4.0, True)
     b = t64(2.0, True)
-    c = a * b + b ** 3
+    c = a * b + b**3
     d = c * c + a  # c used twice, a reaches d by two paths
     d.backward()
     cv = -4 * 2 + 8

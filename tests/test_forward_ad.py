@@ -3,10 +3,9 @@ func.jvp, custom Function jvp."""
 
 import numpy as np
 import pytest
-from _autograd_ops import BINARY, UNARY, ZERO_GRAD_UNARY, sample
-
 import tinygrad_ext as tgx
 import tinygrad_ext.autograd.forward_ad as fwAD
+from _autograd_ops import BINARY, UNARY, ZERO_GRAD_UNARY, sample
 from tinygrad_ext.autograd import Function
 
 
@@ -56,8 +55,9 @@ def test_binary_jvp_matches_finite_differences(name, da, db, broadcast):
     with fwAD.dual_level():
         out = f(fwAD.make_dual(t64(a), t64(np.ones((3, 4)))), t64(b))
         t = fwAD.unpack_dual(out).tangent
-    np.testing.assert_allclose(t.numpy(), fd_jvp(lambda x: f(x, t64(b)), [a], [np.ones((3, 4))]),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        t.numpy(), fd_jvp(lambda x: f(x, t64(b)), [a], [np.ones((3, 4))]), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_ternary_jvps():

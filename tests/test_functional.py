@@ -1,8 +1,8 @@
-"""autograd.functional (jacobian numerator layout, hessian, hvp, vhp, vjp, jvp) and func.grad/vjp."""
+"""autograd.functional (jacobian in numerator layout, hessian, hvp, vhp, vjp, jvp) and
+func.grad/vjp."""
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext.autograd import functional as F
 

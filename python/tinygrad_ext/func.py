@@ -28,7 +28,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
         nested = False
         for n in nums:
             if not isinstance(args[n], Tensor):
-                raise TypeError(f"grad: argument {n} must be a Tensor, got {type(args[n]).__name__}")
+                raise TypeError(
+                    f"grad: argument {n} must be a Tensor, got {type(args[n]).__name__}"
+                )
             args[n], outer = _wrap_arg(args[n])
             nested = nested or outer
         with _enable_grad():
@@ -37,8 +39,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
         if has_aux:
             res, aux = res
         if not isinstance(res, Tensor) or res.numel() != 1:
-            raise RuntimeError("grad: the function must return a Tensor with a single element, "
-                               f"got {getattr(res, 'shape', type(res).__name__)}")
+            raise RuntimeError(
+                "grad: the function must return a Tensor with a single element, "
+                f"got {getattr(res, 'shape', type(res).__name__)}"
+            )
         gs = autograd_grad(res, [args[n] for n in nums], create_graph=nested, allow_unused=True)
         gs = tuple(g if g is not None else _zeros_like(args[n]) for g, n in zip(gs, nums))
         if not nested:
@@ -74,15 +78,20 @@ def vjp(func, *primals, has_aux=False):
     outs = out if isinstance(out, (tuple, list)) else (out,)
 
     def vjp_fn(*cotangents):
-        cts = cotangents[0] if len(cotangents) == 1 and isinstance(out, (tuple, list)) else cotangents
+        cts = (
+            cotangents[0] if len(cotangents) == 1 and isinstance(out, (tuple, list)) else cotangents
+        )
         pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
         if not pairs:
             return tuple(_zeros_like(p) for p in primals)
-        gs = autograd_grad([p[0] for p in pairs], ins, [p[1] for p in pairs], retain_graph=True,
-                           allow_unused=True)
+        gs = autograd_grad(
+            [p[0] for p in pairs], ins, [p[1] for p in pairs], retain_graph=True, allow_unused=True
+        )
         return tuple(g if g is not None else _zeros_like(p) for g, p in zip(gs, primals))
 
-    detached = type(outs)(o.detach() for o in outs) if isinstance(out, (tuple, list)) else out.detach()
+    detached = (
+        type(outs)(o.detach() for o in outs) if isinstance(out, (tuple, list)) else out.detach()
+    )
     return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
 
 
@@ -90,11 +99,15 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J @ tangents) computed by forward-mode AD (dual tensors), not backward."""
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
-        raise RuntimeError(f"jvp: expected as many tangents ({len(tangents)}) as primals ({len(primals)})")
+        raise RuntimeError(
+            f"jvp: expected as many tangents ({len(tangents)}) as primals ({len(primals)})"
+        )
     for p, t in zip(primals, tangents):
         if tuple(p.shape) != tuple(t.shape):
-            raise RuntimeError(f"jvp: tangent of shape {tuple(t.shape)} does not match primal of shape "
-                               f"{tuple(p.shape)}")
+            raise RuntimeError(
+                f"jvp: tangent of shape {tuple(t.shape)} does not match primal of shape "
+                f"{tuple(p.shape)}"
+            )
     with fwAD.dual_level():
         duals = [fwAD.make_dual(p, t) for p, t in zip(primals, tangents)]
         out = func(*duals)

@@ -39,9 +39,11 @@ class Dot:
         """Write the picture to `path` (format from the extension: png, svg, pdf...)."""
         dot = shutil.which("dot")
         if dot is None:
-            raise RuntimeError("viz.render needs the graphviz `dot` program, which was not found on "
-                               "PATH (install graphviz, e.g. `apt install graphviz`); the DOT text is "
-                               "available as .source")
+            raise RuntimeError(
+                "viz.render needs the graphviz `dot` program, which was not found on "
+                "PATH (install graphviz, e.g. `apt install graphviz`); the DOT text is "
+                "available as .source"
+            )
         fmt = format or os.path.splitext(path)[1].lstrip(".") or "png"
         subprocess.run([dot, f"-T{fmt}", "-o", path], input=self.source.encode(), check=True)
         return path
@@ -49,8 +51,9 @@ class Dot:
     def _repr_svg_(self):
         if shutil.which("dot") is None:
             return None
-        return subprocess.run(["dot", "-Tsvg"], input=self.source.encode(), capture_output=True,
-                              check=True).stdout.decode()
+        return subprocess.run(
+            ["dot", "-Tsvg"], input=self.source.encode(), capture_output=True, check=True
+        ).stdout.decode()
 
 
 def _shape(shape):
@@ -110,7 +113,9 @@ def graph(tensor: Tensor, show_values: bool = False, name: str = "f") -> Dot:
                 label += f"\\n{_shape(var.shape)} {var.dtype.name}"
                 if show_values:
                     label += f"\\nvalue = {_esc(_fmt(var))}\\ngrad = {_esc(_fmt(var.grad))}"
-            lines.append(f'  {nid} [label="{label}", shape=box, style=filled, fillcolor="#dde8ff"];')
+            lines.append(
+                f'  {nid} [label="{label}", shape=box, style=filled, fillcolor="#dde8ff"];'
+            )
         else:
             desc = ", ".join(f"{_shape(s)} {d.name}" for s, d in n._output_metadata)
             lines.append(f'  {nid} [label="h{hnum[id(n)]}: {n.name()}\\n{desc}", shape=ellipse];')

@@ -11,15 +11,36 @@ from collections.abc import Sequence
 
 from .. import _C
 from .function import Function, FunctionCtx
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
-                        no_grad, set_grad_enabled)
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 Tensor = _C.Tensor
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
-           "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "is_inference_mode_enabled", "forward_ad", "functional", "Node"]
+__all__ = [
+    "backward",
+    "grad",
+    "Function",
+    "FunctionCtx",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "forward_ad",
+    "functional",
+    "Node",
+]
 
 Node = _C.Node
 
@@ -54,8 +75,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _C._run_backward(tensors, grads, bool(retain_graph), bool(create_graph), inputs or ())
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
     """Return d(outputs)/d(inputs) as a tuple, without touching ``.grad``."""
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True is not supported")
@@ -66,8 +95,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    result = _C._run_grad(outputs, grads, inputs, bool(retain_graph), bool(create_graph),
-                          bool(allow_unused))
+    result = _C._run_grad(
+        outputs, grads, inputs, bool(retain_graph), bool(create_graph), bool(allow_unused)
+    )
     if materialize_grads:
         result = tuple(g if g is not None else _zeros_like(x) for g, x in zip(result, inputs))
     return result

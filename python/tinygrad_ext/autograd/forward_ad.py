@@ -11,14 +11,20 @@ drops every tangent. One level at a time (nesting raises RuntimeError, as PyTorc
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from .. import _C
 
 Tensor = _C.Tensor
 
-__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "UnpackedDualTensor"]
+__all__ = [
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+]
 
 _current_level = None
 
@@ -56,7 +62,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level=None) -> Tensor:
 
 class UnpackedDualTensor(NamedTuple):
     primal: Tensor
-    tangent: Optional[Tensor]
+    tangent: Tensor | None
 
 
 def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:

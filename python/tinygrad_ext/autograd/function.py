@@ -23,10 +23,12 @@ from .. import _C
 
 Tensor = _C.Tensor
 
-_SECOND_TIME = ("Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Specify retain_graph=True if you "
-                "need to backward through the graph a second time or if you need to access saved "
-                "tensors after calling backward.")
+_SECOND_TIME = (
+    "Trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Specify retain_graph=True if you "
+    "need to backward through the graph a second time or if you need to access saved "
+    "tensors after calling backward."
+)
 
 
 class FunctionCtx:
@@ -43,7 +45,9 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save Tensors or None, got {type(t).__name__}")
+                raise TypeError(
+                    f"save_for_backward can only save Tensors or None, got {type(t).__name__}"
+                )
         self._to_save = tensors
 
     def save_for_forward(self, *tensors):
@@ -76,19 +80,25 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your "
-                                  "custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your "
+            "custom autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
-                                  "to use it with forward mode AD.")
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function "
+            "to use it with forward mode AD."
+        )
 
     @classmethod
     def apply(cls, *args):
@@ -122,8 +132,10 @@ def _forward_mode(cls, ctx, args, outputs):
     if all(t is None for t in tangents):
         return
     if cls.jvp is Function.jvp:
-        raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
-                                  "to use it with forward mode AD.")
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function "
+            "to use it with forward mode AD."
+        )
     ctx._unpacked = tuple(getattr(ctx, "_saved_for_forward", None) or ctx._to_save or ())
     try:
         out_t = cls.jvp(ctx, *tangents)

@@ -38,8 +38,14 @@ def _grad(outs, ins, gos, create_graph, retain_graph=True):
     pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
     if not pairs:
         return tuple(None for _ in ins)
-    return grad([p[0] for p in pairs], ins, [p[1] for p in pairs], retain_graph=retain_graph,
-                create_graph=create_graph, allow_unused=True)
+    return grad(
+        [p[0] for p in pairs],
+        ins,
+        [p[1] for p in pairs],
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        allow_unused=True,
+    )
 
 
 def _zeros(x):
@@ -51,8 +57,10 @@ def _fill(gs, ins, strict, what):
     for i, (g, x) in enumerate(zip(gs, ins)):
         if g is None:
             if strict:
-                raise RuntimeError(f"The output of the user-provided function is independent of input {i}. "
-                                   f"This is not allowed in strict mode ({what}).")
+                raise RuntimeError(
+                    f"The output of the user-provided function is independent of input {i}. "
+                    f"This is not allowed in strict mode ({what})."
+                )
             g = _zeros(x)
         res.append(g)
     return tuple(res)
@@ -69,8 +77,10 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     outs, out_tuple = _as_tuple(func(*ins))
     if v is None:
         if len(outs) != 1 or outs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a "
-                               "single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the user-provided function returns a "
+                "single Tensor with a single element."
+            )
         vs = (None,)
     else:
         vs, _ = _as_tuple(v)
@@ -87,8 +97,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     ins, is_tuple = _as_tuple(inputs)
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided "
+                "function is a single Tensor with a single element."
+            )
         vs = (_C.tensor(np.ones(ins[0].shape), dtype=ins[0].dtype),)
     else:
         vs, _ = _as_tuple(v)
@@ -106,7 +118,9 @@ def _stack_rows(rows, out_shape, in_shape, create_graph, dtype):
     if create_graph:
         stack = getattr(_C, "stack", None)
         if stack is None or not hasattr(Tensor, "reshape"):
-            raise NotImplementedError("jacobian(create_graph=True) needs tgx.stack and Tensor.reshape")
+            raise NotImplementedError(
+                "jacobian(create_graph=True) needs tgx.stack and Tensor.reshape"
+            )
         return stack(list(rows)).reshape(tuple(out_shape) + tuple(in_shape))
     arr = np.stack([_np(r) for r in rows]) if rows else np.zeros((0,) + tuple(in_shape))
     return _C.tensor(arr.reshape(tuple(out_shape) + tuple(in_shape)), dtype=dtype)
@@ -116,7 +130,9 @@ def _np(t):
     return np.asarray(t.detach().numpy())
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+def jacobian(
+    func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"
+):
     """d func(inputs) / d inputs, numerator layout (output dims, then input dims)."""
     ins, is_tuple = _as_tuple(inputs)
     ins = _prep(ins, create_graph)
@@ -132,8 +148,12 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                         raise RuntimeError(f"Output is independent of input {i} (strict mode).")
                     g = _zeros(x)
                 rows[i].append(g)
-        result.append(tuple(_stack_rows(rows[i], o.shape, x.shape, create_graph, x.dtype)
-                            for i, x in enumerate(ins)))
+        result.append(
+            tuple(
+                _stack_rows(rows[i], o.shape, x.shape, create_graph, x.dtype)
+                for i, x in enumerate(ins)
+            )
+        )
     if not out_tuple:
         return result[0] if is_tuple else result[0][0]
     return tuple(r if is_tuple else r[0] for r in result)
@@ -141,12 +161,20 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 def _scalar_check(out):
     if not isinstance(out, Tensor) or out.numel() != 1:
-        raise RuntimeError("The function given to hessian/hvp/vhp should return a single Tensor "
-                           "with a single element.")
+        raise RuntimeError(
+            "The function given to hessian/hvp/vhp should return a single Tensor "
+            "with a single element."
+        )
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(
+    func,
+    inputs,
+    create_graph=False,
+    strict=False,
+    vectorize=False,
+    outer_jacobian_strategy="reverse-mode",
+):
     """Second derivatives of a scalar function: shape input dims + input dims (per input pair)."""
     ins, is_tuple = _as_tuple(inputs)
     ins = _prep(ins, create_graph)
@@ -157,12 +185,19 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     for gi in gs:  # d(g_i)/d(x_j), row by row of g_i
         rows = [[] for _ in ins]
         for r in range(gi.numel()):
-            hs = _grad((gi,), ins, (_onehot(gi.shape, gi.dtype, r),), create_graph) \
-                if gi.requires_grad else tuple(None for _ in ins)
+            hs = (
+                _grad((gi,), ins, (_onehot(gi.shape, gi.dtype, r),), create_graph)
+                if gi.requires_grad
+                else tuple(None for _ in ins)
+            )
             for j, (h, x) in enumerate(zip(hs, ins)):
                 rows[j].append(h if h is not None else _zeros(x))
-        result.append(tuple(_stack_rows(rows[j], gi.shape, x.shape, create_graph, x.dtype)
-                            for j, x in enumerate(ins)))
+        result.append(
+            tuple(
+                _stack_rows(rows[j], gi.shape, x.shape, create_graph, x.dtype)
+                for j, x in enumerate(ins)
+            )
+        )
     return tuple(tuple(r) for r in result) if is_tuple else result[0][0]
 
 
@@ -177,8 +212,14 @@ def _second(func, inputs, v, create_graph, strict, what):
     if diff:
         from . import grad
 
-        hs = grad([d[0] for d in diff], ins, [d[1] for d in diff], create_graph=create_graph,
-                  allow_unused=True, retain_graph=True)
+        hs = grad(
+            [d[0] for d in diff],
+            ins,
+            [d[1] for d in diff],
+            create_graph=create_graph,
+            allow_unused=True,
+            retain_graph=True,
+        )
     else:
         hs = tuple(None for _ in ins)
     hs = _maybe_detach(_fill(hs, ins, strict, what), create_graph)

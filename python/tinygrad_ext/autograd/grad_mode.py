@@ -1,4 +1,5 @@
-"""Grad-mode switches (thread-local, in C++): no_grad, enable_grad, set_grad_enabled, inference_mode.
+"""Grad-mode switches (thread-local, in C++): no_grad, enable_grad, set_grad_enabled,
+inference_mode.
 
 Each works as a context manager and as a decorator, as in PyTorch.
 """
@@ -9,8 +10,14 @@ import functools
 
 from .. import _C
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+]
 
 is_grad_enabled = _C.is_grad_enabled
 is_inference_mode_enabled = _C.is_inference_mode_enabled

@@ -59,8 +59,13 @@ def _analytical_jacobians(outputs, inputs, diff_idx):
         for r in range(o.numel()):
             v = np.zeros(o.numel())
             v[r] = 1.0
-            gs = grad(o, diff_inputs, _C.tensor(v.reshape(o.shape), dtype=o.dtype),
-                      retain_graph=True, allow_unused=True)
+            gs = grad(
+                o,
+                diff_inputs,
+                _C.tensor(v.reshape(o.shape), dtype=o.dtype),
+                retain_graph=True,
+                allow_unused=True,
+            )
             for n, g in enumerate(gs):
                 if g is not None:
                     jac[n][k][r] = _np(g).reshape(-1)
@@ -73,8 +78,19 @@ def _fail(msg, raise_exception):
     return False
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              fast_mode=False, nondet_tol=0.0, check_undefined_grad=True, seed=0):
+def gradcheck(
+    fn,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    fast_mode=False,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    seed=0,
+):
     """True if fn's analytical gradients match central differences for every input requiring grad.
 
     Use float64 inputs. On mismatch raises GradcheckError naming the input, the output and the
@@ -89,11 +105,16 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
         if inputs[i].dtype != _C.float64:
             import warnings
 
-            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point "
-                          "tensor; gradcheck may fail from rounding.", stacklevel=2)
+            warnings.warn(
+                f"Input #{i} requires gradient and is not a double precision floating point "
+                "tensor; gradcheck may fail from rounding.",
+                stacklevel=2,
+            )
     outputs = _outputs(fn, inputs)
     if fast_mode:
-        return _fast_gradcheck(fn, inputs, outputs, diff_idx, eps, atol, rtol, raise_exception, seed)
+        return _fast_gradcheck(
+            fn, inputs, outputs, diff_idx, eps, atol, rtol, raise_exception, seed
+        )
     num = _numerical_jacobians(fn, inputs, diff_idx, eps)
     ana = _analytical_jacobians(outputs, inputs, diff_idx)
     for n, i in enumerate(diff_idx):
@@ -107,8 +128,11 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                 r, c = np.unravel_index(np.argmax(err), err.shape)
                 return _fail(
                     f"Jacobian mismatch for output {k} with respect to input {i}: worst element "
-                    f"(output index {r}, input index {c}): numerical {float(b[r, c])!r}, analytical "
-                    f"{float(a[r, c])!r}\nnumerical:\n{b}\nanalytical:\n{a}", raise_exception)
+                    f"(output index {r}, input index {c}): "
+                    f"numerical {float(b[r, c])!r}, analytical "
+                    f"{float(a[r, c])!r}\nnumerical:\n{b}\nanalytical:\n{a}",
+                    raise_exception,
+                )
     return True
 
 
@@ -134,13 +158,27 @@ def _fast_gradcheck(fn, inputs, outputs, diff_idx, eps, atol, rtol, raise_except
             (g,) = grad(diff, [inputs[i]], gv, retain_graph=True, allow_unused=True)
             analytical = 0.0 if g is None else float((_np(g) * us[i]).sum())
         if not np.isclose(analytical, numerical, rtol=rtol, atol=atol):
-            return _fail(f"Jacobian mismatch for input {i} (fast mode, random direction): "
-                         f"numerical {numerical!r}, analytical {analytical!r}", raise_exception)
+            return _fail(
+                f"Jacobian mismatch for input {i} (fast mode, random direction): "
+                f"numerical {numerical!r}, analytical {analytical!r}",
+                raise_exception,
+            )
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True, fast_mode=False, seed=0):
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    gen_non_contig_grad_outputs=False,
+    raise_exception=True,
+    fast_mode=False,
+    seed=0,
+):
     """gradcheck of the gradients themselves (second derivatives via create_graph=True)."""
     from . import grad
 
@@ -148,7 +186,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
     outputs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = tuple(_C.tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in outputs)
+        grad_outputs = tuple(
+            _C.tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in outputs
+        )
         for g in grad_outputs:
             g.requires_grad_(True)
     grad_outputs = _tuple(grad_outputs)
@@ -160,9 +200,22 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
         outs = [o for o in _outputs(fn, ins)]
         pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
         diff_ins = [ins[i] for i in diff_idx]
-        gs = grad([p[0] for p in pairs], diff_ins, [p[1] for p in pairs], create_graph=True,
-                  allow_unused=True)
+        gs = grad(
+            [p[0] for p in pairs],
+            diff_ins,
+            [p[1] for p in pairs],
+            create_graph=True,
+            allow_unused=True,
+        )
         return tuple(g for g in gs if g is not None)
 
-    return gradcheck(new_fn, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, fast_mode=fast_mode, seed=seed)
+    return gradcheck(
+        new_fn,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        fast_mode=fast_mode,
+        seed=seed,
+    )
