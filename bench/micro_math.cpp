@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -16,7 +17,7 @@ constexpr int W = v::Traits<P>::lanes;
 
 template <class F>
 static void bench(const char* name, float lo, float hi, F f) {
-  const int n = 100000;
+  const int n = getenv("N") ? atoi(getenv("N")) : 100000;
   std::vector<float> a(n), o(n);
   std::mt19937 g(0);
   std::uniform_real_distribution<float> u(lo, hi);
@@ -36,5 +37,7 @@ int main() {
   bench("exp", -80, 80, [](P x) { return v::exp(x); });
   bench("log", 1e-3f, 1e3f, [](P x) { return v::log(x); });
   bench("tanh", -10, 10, [](P x) { return v::tanh(x); });
+  bench("tanh9", -9, 9, [](P x) { return v::tanh(x); });
+  bench("tanh3", -3, 3, [](P x) { return v::tanh(x); });
   bench("sigmoid", -30, 30, [](P x) { return v::sigmoid(x); });
 }
