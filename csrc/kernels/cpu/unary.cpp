@@ -4,21 +4,45 @@
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/simd_math.h"
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
 constexpr int64_t kMathGrain = 4096;  // transcendental functions: parallelise sooner
 
+// float32 transcendental functions from simd_math.h (8 lanes with AVX2/FMA, 1 lane portable).
+template <typename Fn>
+void math_loop_f32(const TensorIter& it, const Fn& fn) {
+  using P = vec::PackF;
+  unary_vec_loop<float, vec::Traits<P>::lanes>(
+      it, [&](const float* a, float* o) { vec::store(o, fn(vec::load(a))); }, kMathGrain);
+}
+
 template <typename T>
 void run_unary(UnaryOp op, const TensorIter& it) {
   constexpr bool is_float = std::is_floating_point_v<T>;
   constexpr bool is_bool = std::is_same_v<T, bool>;
   using UT = typename std::conditional_t<std::is_integral_v<T> && !is_bool, std::make_unsigned<T>, std::common_type<uint8_t>>::type;
+#define TGX_SIMD_CASE(NAME, FN)                                                        \
+  case UnaryOp::NAME:                                                                  \
+    if constexpr (std::is_same_v<T, float>) {                                          \
+      math_loop_f32(it, [](auto x) { return vec::FN(x); });                            \
+      return;                                                                          \
+    }                                                                                  \
+    break;
 #define TGX_FLOAT_CASE(NAME, EXPR)                                                     \
   case UnaryOp::NAME:                                                                  \
     if constexpr (is_float) { unary_loop<T, T>(it, [](T x) -> T { return EXPR; }, kMathGrain); return; } \
     break;
+  switch (op) {  // float32 polynomial versions; float64 and the other ops use libm below
+    TGX_SIMD_CASE(Exp, exp)
+    TGX_SIMD_CASE(Log, log)
+    TGX_SIMD_CASE(Tanh, tanh)
+    TGX_SIMD_CASE(Sigmoid, sigmoid)
+    default:
+      break;
+  }
   switch (op) {
     case UnaryOp::Neg:
       if constexpr (is_float) { unary_loop<T, T>(it, [](T x) { return -x; }); return; }
@@ -86,6 +110,7 @@ void run_unary(UnaryOp op, const TensorIter& it) {
       return;
   }
 #undef TGX_FLOAT_CASE
+#undef TGX_SIMD_CASE
   throw NotImplementedError(str("[unary_kernel] op ", int(op), " not implemented for dtype ", dtype_of<T>()));
 }
 

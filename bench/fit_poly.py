@@ -1,0 +1,45 @@
+"""Near-minimax polynomial coefficients for csrc/kernels/cpu/simd_math.h (Lawson's iteratively
+reweighted least squares on a dense grid, float64; good enough for float32 targets).
+    python bench/fit_poly.py
+Each fit prints the float32-rounded coefficients (lowest degree first) and the max relative
+error of the fitted part on its interval."""
+import numpy as np
+
+
+def lawson(f, basis, lo, hi, weight, npts=20000, iters=300):
+    x = np.cos(np.linspace(0, np.pi, npts)) * (hi - lo) / 2 + (hi + lo) / 2
+    A = np.stack([b(x) for b in basis], 1)
+    y = f(x)
+    w = np.full(npts, 1.0 / npts)
+    for _ in range(iters):
+        sw = np.sqrt(w)
+        c, *_ = np.linalg.lstsq(A * (sw * weight(x))[:, None], y * sw * weight(x), rcond=None)
+        err = np.abs((A @ c - y) * weight(x))
+        w = w * err
+        w /= w.sum()
+    c32 = c.astype(np.float32).astype(np.float64)
+    return c32, np.max(np.abs((A @ c32 - y) * weight(x)))
+
+
+def show(name, c, err):
+    print(f"{name}: max rel err {err:.3e} (2^{np.log2(err):.1f})")
+    for k, v in enumerate(c):
+        print(f"  c{k} = {np.float32(v).item()!r}f  // {np.float32(v).view(np.uint32):#010x}")
+
+
+# exp(r) = 1 + r + r^2 * P(r), |r| <= ln2/2
+for deg in (3, 4):
+    c, e = lawson(lambda r: (np.expm1(r) - r) / r**2, [lambda r, k=k: r**k for k in range(deg + 1)],
+                  -0.3466, 0.3466, lambda r: r**2 / np.exp(r))
+    show(f"exp P deg {deg}", c, e)
+# log(1+f) = f - f^2/2 + f^3 * P(f), f in [sqrt(.5)-1, sqrt(2)-1]
+for deg in (6, 7):
+    c, e = lawson(lambda f: (np.log1p(f) - f + f * f / 2) / f**3,
+                  [lambda f, k=k: f**k for k in range(deg + 1)], -0.29289, 0.41422,
+                  lambda f: np.abs(f**3) / np.abs(np.log1p(f)))
+    show(f"log P deg {deg}", c, e)
+# tanh(x) = x + x^3 * P(x^2), |x| <= 0.625
+for deg in (4, 5, 6):
+    c, e = lawson(lambda x: (np.tanh(x) - x) / x**3, [lambda x, k=k: x**(2 * k) for k in range(deg + 1)],
+                  1e-4, 0.625, lambda x: np.abs(x**3) / np.tanh(x))
+    show(f"tanh P deg {deg}", c, e)
