@@ -123,7 +123,7 @@ Tensor tensor_from_data(py::handle data, py::object dtype) {
   } else {
     target = DType::Int64;
   }
-  py::array c = np.attr("ascontiguousarray")(arr, numpy_dtype(target));
+  py::array c = np.attr("asarray")(arr, numpy_dtype(target), py::arg("order") = "C");  // keeps 0-d
   Shape shape(c.shape(), c.shape() + c.ndim());
   Tensor t = empty(shape, target);
   if (t->numel()) std::memcpy(t->raw(), c.data(), size_t(t->numel()) * itemsize(target));
