@@ -489,7 +489,8 @@ def _matmul_samples(info, dtype, rng):
     yield Sample((rand(rng, (6, 5), dtype), rand(rng, (5, 6), dtype)), desc="flip", layout="flip")
 
 
-_MM_TOLS = {"float32": (1e-5, 1e-5), "float64": (1e-12, 1e-12)}
+# float32 products accumulate ~sqrt(k) rounding errors of |a||b|-sized terms
+_MM_TOLS = {"float32": (1e-4, 1e-4), "float64": (1e-12, 1e-12)}
 add(OpInfo("matmul", lambda L, a, b: L.matmul(a, b), np.matmul, dtypes=NUM,
            sample_fn=_matmul_samples, available=("matmul",), kind="matmul", special=False,
            tols=_MM_TOLS))
