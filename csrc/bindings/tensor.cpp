@@ -131,31 +131,46 @@ Tensor tensor_from_data(py::handle data, py::object dtype) {
   return t;
 }
 
+// An int for a shape or dim: Python ints and anything with __index__ (NumPy integers, 0-d
+// integer tensors), but not bools or floats.
+static bool index_from_py(py::handle x, int64_t& out) {
+  if (PyBool_Check(x.ptr()) || PyFloat_Check(x.ptr()) || !PyIndex_Check(x.ptr())) return false;
+  py::object v = py::reinterpret_steal<py::object>(PyNumber_Index(x.ptr()));
+  if (!v) throw py::error_already_set();
+  int overflow = 0;
+  out = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  TGX_CHECK(!overflow, ValueError, "[shape] ", std::string(py::str(v)), " does not fit in int64");
+  return true;
+}
+
+static std::string type_name(py::handle x) {
+  return std::string(py::str(py::type::handle_of(x).attr("__name__")));
+}
+
 Shape shape_from_py(py::handle h, const char* op) {
   Shape s;
-  if (py::isinstance<py::int_>(h)) {
-    s.push_back(h.cast<int64_t>());
+  int64_t v;
+  if (index_from_py(h, v)) {
+    s.push_back(v);
   } else if (py::isinstance<py::sequence>(h) && !py::isinstance<py::str>(h)) {
     for (py::handle x : h) {
-      TGX_CHECK(py::isinstance<py::int_>(x) || (py::hasattr(x, "__index__") && !py::isinstance<py::float_>(x)),
-                TypeError, "[", op, "] shape entries must be ints, got ",
-                std::string(py::str(py::type::handle_of(x).attr("__name__"))));
-      s.push_back(py::int_(py::reinterpret_borrow<py::object>(x)).cast<int64_t>());
+      TGX_CHECK(index_from_py(x, v), TypeError, "[", op, "] shape entries must be ints, got ",
+                type_name(x));
+      s.push_back(v);
     }
   } else {
-    throw TypeError(str("[", op, "] expected a shape (ints or a sequence of ints), got ",
-                        std::string(py::str(py::type::handle_of(h).attr("__name__")))));
+    throw TypeError(str("[", op, "] expected a shape (ints or a sequence of ints), got ", type_name(h)));
   }
   return s;
 }
 
 Shape shape_from_args(py::args args, const char* op) {
-  if (args.size() == 1 && !py::isinstance<py::int_>(args[0])) return shape_from_py(args[0], op);
+  int64_t v;
+  if (args.size() == 1 && !index_from_py(args[0], v)) return shape_from_py(args[0], op);
   Shape s;
   for (py::handle x : args) {
-    TGX_CHECK(py::isinstance<py::int_>(x), TypeError, "[", op, "] shape entries must be ints, got ",
-              std::string(py::str(py::type::handle_of(x).attr("__name__"))));
-    s.push_back(x.cast<int64_t>());
+    TGX_CHECK(index_from_py(x, v), TypeError, "[", op, "] shape entries must be ints, got ", type_name(x));
+    s.push_back(v);
   }
   return s;
 }
@@ -174,6 +189,13 @@ static py::object item(const Tensor& t) {
 }
 
 // numpy(), tolist(), the buffer protocol and DLPack live in interop.cpp.
+
+// int(x) as Python computes it: an exact int even for bools (no int subclass from __int__).
+static py::object exact_int(const py::object& v) {
+  PyObject* r = PyNumber_Long(v.ptr());
+  if (!r) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(r);
+}
 
 void init_tensor(py::module_& m) {
   py::class_<DTypeObject>(m, "dtype", "A tensor element type (tinygrad_ext.float32, ...).")
@@ -254,11 +276,11 @@ void init_tensor(py::module_& m) {
         return item(t).cast<bool>();
       })
       .def("__float__", [](const Tensor& t) { return item(t).cast<double>(); })
-      .def("__int__", [](const Tensor& t) { return py::int_(item(t)); })
+      .def("__int__", [](const Tensor& t) { return exact_int(item(t)); })
       .def("__index__", [](const Tensor& t) {
         TGX_CHECK(is_integral(t->dtype, true) && t->numel() == 1, TypeError,
                   "only integer tensors of a single element can be converted to an index");
-        return py::int_(item(t));
+        return exact_int(item(t));
       })
       .def("copy_", [](const Tensor& t, py::handle src) {
         Tensor s = to_tensor_arg(src, "copy_");

@@ -33,14 +33,22 @@ PRINT_OPTS = _PrintOptions()
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, sci_mode=None):
     """Like torch.set_printoptions (no profiles): None leaves an option unchanged, except sci_mode."""
-    if precision is not None:
-        PRINT_OPTS.precision = precision
-    if threshold is not None:
-        PRINT_OPTS.threshold = threshold
-    if edgeitems is not None:
-        PRINT_OPTS.edgeitems = edgeitems
-    if linewidth is not None:
-        PRINT_OPTS.linewidth = linewidth
+    values = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems,
+              "linewidth": linewidth}
+    for name, v in values.items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"[set_printoptions] {name} must be an int, got {type(v).__name__}")
+        if v < 0:
+            raise ValueError(f"[set_printoptions] {name} must be >= 0, got {v}")
+    if precision is not None and precision > 64:
+        raise ValueError(f"[set_printoptions] precision must be <= 64, got {precision}")
+    if sci_mode is not None and not isinstance(sci_mode, bool):
+        raise TypeError(f"[set_printoptions] sci_mode must be a bool or None, got {type(sci_mode).__name__}")
+    for name, v in values.items():
+        if v is not None:
+            setattr(PRINT_OPTS, name, v)
     PRINT_OPTS.sci_mode = sci_mode
 
 

@@ -62,7 +62,7 @@ void run_unary(UnaryOp op, const TensorIter& it) {
       else if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return T(UT(x) * UT(x)); }); return; }
       break;
     case UnaryOp::Relu:
-      if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return x > T(0) ? x : T(0); }); return; }
+      if constexpr (!is_bool) { unary_loop<T, T>(it, [](T x) { return (x > T(0) || x != x) ? x : T(0); }); return; }
       break;
     TGX_FLOAT_CASE(Exp, std::exp(x))
     TGX_FLOAT_CASE(Exp2, std::exp2(x))
