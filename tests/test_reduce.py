@@ -471,3 +471,18 @@ def test_against_torch():
     ]
     for f in cases:
         np.testing.assert_allclose(f(tgx, ha).numpy(), f(torch, ta).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_float32_vector_path():
+    a = (RNG.standard_normal((3, 37, 45)) * 30).astype(np.float32)
+    a[0, :, 5] = -np.inf  # masked positions must be exactly 0
+    a[1, 3, :] = -np.inf
+    ref64 = a.astype(np.float64)
+    for d in (0, 1, 2):
+        with np.errstate(invalid="ignore"):
+            ref = np_softmax(ref64, d)
+        got = T(a).softmax(d).numpy()
+        close(got, ref, 1e-5, 1e-7)
+        assert (got[np.isneginf(a) & ~np.isnan(ref)] == 0).all()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            close(T(a).log_softmax(d), np.log(ref), 1e-5, 1e-5)
