@@ -486,3 +486,28 @@ def test_softmax_float32_vector_path():
         assert (got[np.isneginf(a) & ~np.isnan(ref)] == 0).all()
         with np.errstate(invalid="ignore", divide="ignore"):
             close(T(a).log_softmax(d), np.log(ref), 1e-5, 1e-5)
+
+
+def test_broadcast_stride0_inputs():
+    base = T(RNG.standard_normal(40))
+    a = base.numpy()
+    v = _C._strided_view(base, (30, 40), (0, 1), 0)  # rows repeat (expand)
+    w = _C._strided_view(base, (40, 30), (1, 0), 0)  # columns repeat
+    full_v, full_w = np.broadcast_to(a, (30, 40)), np.broadcast_to(a[:, None], (40, 30))
+    for d in (None, 0, 1, (0, 1)):
+        close(v.sum(d), full_v.sum(axis=d), 1e-12, 1e-12)
+        close(w.sum(d), full_w.sum(axis=d), 1e-12, 1e-12)
+        close(w.amax(d if d is not None else ()), full_w.max(axis=d))
+        close(v.var(d), full_v.var(axis=d, ddof=1), 1e-10, 1e-12)
+    close(v.argmax(0), np.zeros(40))
+    close(w.argmin(), np.argmin(full_w))
+    close(v.softmax(1), np_softmax(full_v, 1))
+    close(w.cumsum(1), np.cumsum(full_w, 1))
+
+
+def test_integer_sum_wraps_and_many_dims():
+    big = T(np.array([2**62, 2**62, 2**62], np.int64))
+    assert big.sum().item() == -(2**62)  # two's complement wrap, as PyTorch
+    a = RNG.standard_normal((2,) * 12)
+    close(T(a).sum((1, 3, 5, 7, 9, 11)), a.sum(axis=(1, 3, 5, 7, 9, 11)), 1e-12, 1e-12)
+    close(T(a).amax((0, 2, 4)), a.max(axis=(0, 2, 4)))
