@@ -26,3 +26,10 @@ def test_errors_name_the_op():
         tgx.tensor([1, 2]) // tgx.tensor([0, 1])
     with pytest.raises(TypeError):
         tgx.sqrt(tgx.tensor([True]))
+
+
+def test_zero_dim_from_python_and_numpy():
+    assert tgx.tensor(2.0).shape == ()
+    assert tgx.tensor(np.array(3, dtype=np.int32)).shape == ()
+    assert tgx.tensor(np.array(3, dtype=np.int32)).dtype is tgx.int32
+    assert (tgx.tensor(2.0) * tgx.tensor([1.0, 2.0])).shape == (2,)

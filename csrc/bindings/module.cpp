@@ -2,6 +2,9 @@
 #include "bindings/common.h"
 #include "core/parallel.h"
 #include "kernels/dispatch.h"
+#if TGX_BUILD_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace tgx::bind {
 namespace {
@@ -44,6 +47,25 @@ void init_config(py::module_& m) {
   cfg["native"] = bool(TGX_BUILD_NATIVE);
   cfg["sanitize"] = bool(TGX_BUILD_SANITIZE);
   m.attr("_build_config") = cfg;
+  m.def("_cuda_device_count", [] {
+#if TGX_BUILD_CUDA
+    return cuda::device_count();
+#else
+    return 0;
+#endif
+  }, "Number of CUDA devices visible to this build (0 without CUDA).");
+  m.def("memory_stats", [] {
+    MemoryStats s = cpu_memory_stats();
+    py::dict d;
+    d["allocated_bytes"] = s.allocated_bytes;
+    d["peak_allocated_bytes"] = s.peak_allocated_bytes;
+    d["cached_bytes"] = s.cached_bytes;
+    d["alloc_count"] = s.alloc_count;
+    d["cache_hits"] = s.cache_hits;
+    d["cache_enabled"] = s.cache_enabled;
+    return d;
+  }, "CPU allocator statistics (bytes are rounded to the allocator's size classes).");
+  m.def("empty_cache", &cpu_empty_cache, "Return the allocator's idle blocks to the system.");
   m.def("_simd_level", [] { return std::string(cpu::arch_name(cpu::cpu_arch())); },
         "The kernel instruction set selected at run time.");
   m.def("_cpu_features", [] {

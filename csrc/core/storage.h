@@ -19,9 +19,21 @@ struct Device {
 
 constexpr size_t kAlignment = 64;
 
-// CPU allocator (allocator.cpp): aligned to kAlignment; throws std::bad_alloc on failure.
+// CPU allocator (allocator.cpp): aligned to kAlignment, caching by size class; throws
+// std::bad_alloc on failure. cpu_free must get the size that was allocated.
 void* cpu_alloc(size_t nbytes);
 void cpu_free(void* ptr, size_t nbytes);
+
+struct MemoryStats {
+  size_t allocated_bytes = 0;       // live blocks, rounded to their size class
+  size_t peak_allocated_bytes = 0;
+  size_t cached_bytes = 0;          // idle blocks kept for reuse
+  size_t alloc_count = 0;
+  size_t cache_hits = 0;
+  bool cache_enabled = true;
+};
+MemoryStats cpu_memory_stats();
+void cpu_empty_cache();             // return every idle block to the system
 
 struct Storage {
   void* data = nullptr;
