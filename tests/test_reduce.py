@@ -12,10 +12,9 @@ RNG = np.random.default_rng(0)
 
 
 def T(a, dtype=None):
-    a = np.asarray(a)
-    if a.ndim == 0:  # tgx.tensor of a 0-d array is 1-d on this branch: view it as 0-d
-        return _C._strided_view(tgx.tensor(a.reshape(1), dtype), (), (), 0)
-    return tgx.tensor(a, dtype)
+    t = tgx.tensor(np.asarray(a), dtype)
+    assert t.shape == np.shape(a)
+    return t
 
 
 def close(t, ref, rtol=1e-5, atol=1e-6):
@@ -471,3 +470,60 @@ def test_against_torch():
     ]
     for f in cases:
         np.testing.assert_allclose(f(tgx, ha).numpy(), f(torch, ta).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_float32_vector_path():
+    a = (RNG.standard_normal((3, 37, 45)) * 30).astype(np.float32)
+    a[0, :, 5] = -np.inf  # masked positions must be exactly 0
+    a[1, 3, :] = -np.inf
+    ref64 = a.astype(np.float64)
+    for d in (0, 1, 2):
+        with np.errstate(invalid="ignore"):
+            ref = np_softmax(ref64, d)
+        got = T(a).softmax(d).numpy()
+        close(got, ref, 1e-5, 1e-7)
+        assert (got[np.isneginf(a) & ~np.isnan(ref)] == 0).all()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            close(T(a).log_softmax(d), np.log(ref), 1e-5, 1e-5)
+
+
+def test_broadcast_stride0_inputs():
+    base = T(RNG.standard_normal(40))
+    a = base.numpy()
+    v = _C._strided_view(base, (30, 40), (0, 1), 0)  # rows repeat (expand)
+    w = _C._strided_view(base, (40, 30), (1, 0), 0)  # columns repeat
+    full_v, full_w = np.broadcast_to(a, (30, 40)), np.broadcast_to(a[:, None], (40, 30))
+    for d in (None, 0, 1, (0, 1)):
+        close(v.sum(d), full_v.sum(axis=d), 1e-12, 1e-12)
+        close(w.sum(d), full_w.sum(axis=d), 1e-12, 1e-12)
+        close(w.amax(d if d is not None else ()), full_w.max(axis=d))
+        close(v.var(d), full_v.var(axis=d, ddof=1), 1e-10, 1e-12)
+    close(v.argmax(0), np.zeros(40))
+    close(w.argmin(), np.argmin(full_w))
+    close(v.softmax(1), np_softmax(full_v, 1))
+    close(w.cumsum(1), np.cumsum(full_w, 1))
+
+
+def test_integer_sum_wraps_and_many_dims():
+    big = T(np.array([2**62, 2**62, 2**62], np.int64))
+    assert big.sum().item() == -(2**62)  # two's complement wrap, as PyTorch
+    a = RNG.standard_normal((2,) * 12)
+    close(T(a).sum((1, 3, 5, 7, 9, 11)), a.sum(axis=(1, 3, 5, 7, 9, 11)), 1e-12, 1e-12)
+    close(T(a).amax((0, 2, 4)), a.max(axis=(0, 2, 4)))
+
+
+def test_views_from_shape_ops():
+    a = RNG.standard_normal((4, 6, 5))
+    t = T(a)
+    if not hasattr(t, "permute") or not hasattr(tgx, "flip"):
+        pytest.skip("shape ops not available")
+    p = t.permute(2, 0, 1)
+    assert not p.is_contiguous()
+    b = a.transpose(2, 0, 1)
+    for d in (None, 0, 1, 2, (0, 2)):
+        close(p.sum(d), b.sum(axis=d), 1e-12, 1e-12)
+        close(p.amax(d if d is not None else ()), b.max(axis=d))
+    close(p.argmax(), np.argmax(b))
+    close(p.argmin(1), np.argmin(b, 1))
+    close(t.T.softmax(0), np_softmax(a.T, 0))
+    close(t.T.cumsum(2), np.cumsum(a.T, 2))

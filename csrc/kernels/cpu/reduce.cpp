@@ -8,6 +8,7 @@
 #include "kernels/cpu/reduce.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -151,6 +152,13 @@ bool is_vertical(const ReduceIter& it, size_t itemsize) {
 // ---- sum family -----------------------------------------------------------------------------
 template <typename T> inline T shift_of(T m) { return std::isinf(m) ? T(0) : m; }
 
+// One input row into w level-0 accumulators; fixed width W when the block is full.
+template <int64_t W, typename Op, typename Acc, typename T, typename F>
+inline void sum_row(Acc* __restrict l0, const T* __restrict row, const Acc* prm, int64_t w, const F& f) {
+  const int64_t n = W ? W : w;
+  for (int64_t j = 0; j < n; ++j) l0[j] = Op::apply(l0[j], f(row[j], prm[j]));
+}
+
 template <typename T, typename Acc, typename Op, typename F>
 void run_sum(const SumSpec& spec, const ReduceIter& it, const F& f) {
   const Acc* param = static_cast<const Acc*>(spec.param);
@@ -174,14 +182,25 @@ void run_sum(const SumSpec& spec, const ReduceIter& it, const F& f) {
     Acc prm[kVecW];
     for (int64_t j = 0; j < w; ++j) prm[j] = param ? param[o + j] : Acc(0);
     Cascade<Acc, Op> c(w);
+    Acc l0[kVecW];  // level 0 lives here, so that the row loop does not alias the cascade
+    for (int64_t j = 0; j < w; ++j) l0[j] = Op::id();
+    int rows = 0;
     it.walk(base, a, b, [&](const char* p, int64_t n, int64_t s, int64_t) {
       for (int64_t i = 0; i < n; ++i) {
         const T* row = reinterpret_cast<const T*>(p + i * s);
-        Acc* l0 = c.lv[0];
-        for (int64_t j = 0; j < w; ++j) l0[j] = Op::apply(l0[j], f(row[j], prm[j]));
+        if (w == kVecW) sum_row<kVecW, Op>(l0, row, prm, w, f);
+        else sum_row<0, Op>(l0, row, prm, w, f);
+        if (++rows < kCascade) continue;
+        rows = 0;
+        for (int64_t j = 0; j < w; ++j) {
+          c.lv[0][j] = l0[j];
+          l0[j] = Op::id();
+        }
+        c.cnt[0] = kCascade - 1;
         c.bump();
       }
     });
+    for (int64_t j = 0; j < w; ++j) c.lv[0][j] = l0[j];
     c.total(res);
   };
   auto combine = [](Acc* dst, const Acc* src, int64_t w) {
@@ -256,20 +275,52 @@ template <bool IsMax, typename T> inline void merge(MM<T>& acc, const MM<T>& lat
   if (later.nan || better<IsMax>(later.v, acc.v)) acc = later;
 }
 
-// A contiguous run: a vectorised value pass (NaN sticks in a lane), then, if an index is
-// wanted, a scan for the first element equal to the result.
+// GCC/Clang vector extensions: 32-byte vectors, lowered to SSE2 pairs in the portable build.
+template <typename T> struct Vec { typedef T type __attribute__((vector_size(32))); };
+
+// Compare-and-select over two vectors of lanes; NaN sticks in a lane once seen.
+template <bool IsMax, typename T>
+T minmax_lanes(const T* x, int64_t n, int64_t& done) {
+  using V = typename Vec<T>::type;
+  constexpr int64_t L = 32 / sizeof(T);
+  V m0, m1;
+  for (int64_t k = 0; k < L; ++k) m0[k] = m1[k] = worst<IsMax, T>();
+  int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    V v0, v1;
+    std::memcpy(&v0, x + i, sizeof(V));
+    std::memcpy(&v1, x + i + L, sizeof(V));
+    if constexpr (IsMax) {
+      m0 = ((v0 > m0) | (v0 != v0)) ? v0 : m0;
+      m1 = ((v1 > m1) | (v1 != v1)) ? v1 : m1;
+    } else {
+      m0 = ((v0 < m0) | (v0 != v0)) ? v0 : m0;
+      m1 = ((v1 < m1) | (v1 != v1)) ? v1 : m1;
+    }
+  }
+  done = i;
+  T r = worst<IsMax, T>();
+  for (int64_t k = 0; k < L; ++k)
+    for (T v : {m0[k], m1[k]})
+      if (isnan_(r) || isnan_(v)) r = isnan_(r) ? r : v;
+      else if (better<IsMax>(v, r)) r = v;
+  return r;
+}
+
+// A contiguous run: a vectorised value pass, then, if an index is wanted, a scan for the first
+// element equal to the result (or the first NaN).
 template <bool IsMax, typename T>
 MM<T> minmax_contig(const T* x, int64_t n, int64_t idx0, bool want_index) {
-  T m[kLanes];
-  for (int k = 0; k < kLanes; ++k) m[k] = worst<IsMax, T>();
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k) {
-      T v = x[i + k];
-      m[k] = (better<IsMax>(v, m[k]) || isnan_(v)) ? v : m[k];
-    }
   MM<T> r{worst<IsMax, T>(), idx0, false};
-  for (int k = 0; k < kLanes; ++k) merge<IsMax>(r, MM<T>{m[k], idx0, isnan_(m[k])});
+  int64_t i = 0;
+  if constexpr (std::is_same_v<T, bool>) {
+    // bool storage is one byte holding 0 or 1: reduce it as uint8
+    uint8_t v = minmax_lanes<IsMax>(reinterpret_cast<const uint8_t*>(x), n, i);
+    r.v = v != 0;
+  } else {
+    T v = minmax_lanes<IsMax>(x, n, i);
+    r = MM<T>{v, idx0, isnan_(v)};
+  }
   for (; i < n && !r.nan; ++i) merge<IsMax>(r, MM<T>{x[i], idx0 + i, isnan_(x[i])});
   if (!want_index) return r;
   for (int64_t j = 0; j < n; ++j) {
@@ -279,6 +330,16 @@ MM<T> minmax_contig(const T* x, int64_t n, int64_t idx0, bool want_index) {
     }
   }
   return r;
+}
+
+// One input row into w running values (values only, NaN sticky); fixed width when full.
+template <bool IsMax, int64_t W, typename T>
+inline void minmax_row(T* acc, const T* row, int64_t w) {
+  const int64_t n = W ? W : w;
+  for (int64_t j = 0; j < n; ++j) {
+    T v = row[j], c = acc[j];
+    acc[j] = (better<IsMax>(v, c) | isnan_(v)) ? v : c;
+  }
 }
 
 template <bool IsMax, typename T>
@@ -302,6 +363,19 @@ void run_minmax(const ReduceIter& it, T* values, int64_t* indices) {
           if (better<IsMax>(v, acc.v)) acc = MM<T>{v, idx0 + i, false};
         }
       });
+      return;
+    }
+    if (!want_index) {
+      T acc[kVecW];
+      for (int64_t j = 0; j < w; ++j) acc[j] = worst<IsMax, T>();
+      it.walk(base, a, b, [&](const char* p, int64_t n, int64_t s, int64_t) {
+        for (int64_t i = 0; i < n; ++i) {
+          const T* row = reinterpret_cast<const T*>(p + i * s);
+          if (w == kVecW) minmax_row<IsMax, kVecW>(acc, row, w);
+          else minmax_row<IsMax, 0>(acc, row, w);
+        }
+      });
+      for (int64_t j = 0; j < w; ++j) res[j] = MM<T>{acc[j], a, isnan_(acc[j])};
       return;
     }
     it.walk(base, a, b, [&](const char* p, int64_t n, int64_t s, int64_t idx0) {
@@ -329,6 +403,57 @@ void run_minmax(const ReduceIter& it, T* values, int64_t* indices) {
 // ---- softmax ----------------------------------------------------------------------------
 template <typename T> inline T nanmax(T a, T v) { return (v > a || v != v) ? v : a; }
 
+// exp of 8 floats (Cephes' expf: round-to-nearest range reduction, degree-6 polynomial; about
+// 1 ulp). Below ln(FLT_MIN) the result is 0, so exp(-inf) is exactly 0; NaN stays NaN.
+using F8 = Vec<float>::type;
+using I8 = int32_t __attribute__((vector_size(32)));
+inline void exp8(const F8& x, F8& y) {  // by reference: no vector-ABI concerns
+  const F8 zero = {}, lo = zero - 88.0f, hi = zero + 88.3762626647949f, magic = zero + 12582912.0f;
+  F8 c = x > hi ? hi : x;
+  c = c < lo ? lo : c;  // also maps NaN to itself (comparisons are false)
+  F8 n = (c * 1.44269504088896341f + magic) - magic;  // adding 1.5 * 2^23 rounds to an integer
+  F8 r = c - n * 0.693359375f + n * 2.12194440e-4f;
+  F8 p = zero + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  I8 bits = (__builtin_convertvector(n == n ? n : zero, I8) + 127) << 23;
+  F8 scale;
+  std::memcpy(&scale, &bits, sizeof(F8));
+  y = p * scale;
+  y = x < -87.3365447505531f ? zero : y;  // underflow (and -inf) -> exactly 0
+  y = x != x ? x : y;
+}
+
+// y[j] = exp(x[j] - shift[j]) (shift[0] for all j when !per_col); returns sum of y in double.
+template <typename T>
+double exp_shift(const T* x, const T* shift, bool per_col, T* y, int64_t n) {
+  double s = 0;
+  int64_t j = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    using D8 = double __attribute__((vector_size(64)));
+    D8 acc = {};
+    F8 sh = F8{} + shift[0];
+    for (; j + 8 <= n; j += 8) {
+      F8 v, e;
+      std::memcpy(&v, x + j, sizeof(F8));
+      if (per_col) std::memcpy(&sh, shift + j, sizeof(F8));
+      exp8(v - sh, e);
+      std::memcpy(y + j, &e, sizeof(F8));
+      acc += __builtin_convertvector(e, D8);
+    }
+    for (int k = 0; k < 8; ++k) s += acc[k];
+  }
+  for (; j < n; ++j) {
+    y[j] = std::exp(x[j] - shift[per_col ? j : 0]);
+    s += double(y[j]);
+  }
+  return s;
+}
+
 template <typename T>
 void softmax_row(bool log, const T* x, T* y, int64_t n) {
   T m[kLanes];
@@ -339,17 +464,11 @@ void softmax_row(bool log, const T* x, T* y, int64_t n) {
   T mx = -std::numeric_limits<T>::infinity();
   for (int k = 0; k < kLanes; ++k) mx = nanmax(mx, m[k]);
   for (; i < n; ++i) mx = nanmax(mx, x[i]);
-  double s = 0;
+  double s = exp_shift(x, &mx, false, y, n);
   if (!log) {
-    for (int64_t j = 0; j < n; ++j) {
-      T e = std::exp(x[j] - mx);
-      y[j] = e;
-      s += double(e);
-    }
     const T inv = T(1.0 / s);
     for (int64_t j = 0; j < n; ++j) y[j] *= inv;
   } else {
-    for (int64_t j = 0; j < n; ++j) s += double(std::exp(x[j] - mx));
     const T shift = mx + T(std::log(s));
     for (int64_t j = 0; j < n; ++j) y[j] = x[j] - shift;
   }
@@ -363,12 +482,11 @@ void softmax_cols(bool log, const T* x, T* y, int64_t n, int64_t inner, int64_t 
   for (int64_t j = 0; j < w; ++j) { mx[j] = -std::numeric_limits<T>::infinity(); s[j] = 0; }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) mx[j] = nanmax(mx[j], x[i * inner + j]);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < w; ++j) {
-      T e = std::exp(x[i * inner + j] - mx[j]);
-      if (!log) y[i * inner + j] = e;
-      s[j] += double(e);
-    }
+  for (int64_t i = 0; i < n; ++i) {
+    T* yr = y + i * inner;
+    exp_shift(x + i * inner, mx, true, yr, w);
+    for (int64_t j = 0; j < w; ++j) s[j] += double(yr[j]);
+  }
   for (int64_t j = 0; j < w; ++j) {
     if (log) mx[j] += T(std::log(s[j]));
     else mx[j] = T(1.0 / s[j]);  // reuse as the scale
