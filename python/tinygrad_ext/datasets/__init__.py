@@ -1,0 +1,1 @@
+"""Bundled and synthetic data sets."""

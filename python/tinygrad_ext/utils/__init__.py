@@ -1,0 +1,1 @@
+"""Utilities (``tinygrad_ext.utils.data``: datasets, samplers, DataLoader)."""
