@@ -173,18 +173,7 @@ static py::object item(const Tensor& t) {
   });
 }
 
-static py::array to_numpy(const Tensor& t) {
-  TGX_CHECK(!t->requires_grad(), RuntimeError,
-            "[numpy] can't call numpy() on a Tensor that requires grad; use tensor.detach().numpy() instead");
-  TGX_CHECK(t->device().type == DeviceType::CPU, TypeError,
-            "[numpy] can't convert a non-cpu tensor to NumPy; copy it to the cpu first");
-  std::vector<py::ssize_t> shape(t->shape.begin(), t->shape.end()), strides;
-  for (int64_t s : t->strides) strides.push_back(s * py::ssize_t(t->element_size()));
-  // The capsule keeps the storage alive as long as the array (or any view of it) lives.
-  auto* keep = new std::shared_ptr<Storage>(t->storage);
-  py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
-  return py::array(numpy_dtype(t->dtype), shape, strides, t->raw(), base);
-}
+// numpy(), tolist(), the buffer protocol and DLPack live in interop.cpp.
 
 void init_tensor(py::module_& m) {
   py::class_<DTypeObject>(m, "dtype", "A tensor element type (tinygrad_ext.float32, ...).")
@@ -192,10 +181,8 @@ void init_tensor(py::module_& m) {
       .def_property_readonly("itemsize", [](const DTypeObject& d) { return itemsize(d.dtype); })
       .def_property_readonly("name", [](const DTypeObject& d) { return dtype_name(d.dtype); })
       .def("__repr__", [](const DTypeObject& d) { return str("tinygrad_ext.", dtype_name(d.dtype)); })
-      .def("__reduce__", [](const DTypeObject& d) {
-        return py::make_tuple(py::module_::import("builtins").attr("getattr"),
-                              py::make_tuple(py::module_::import("tinygrad_ext"), dtype_name(d.dtype)));
-      });
+      // a string: pickle stores the global tinygrad_ext._C.<name> (modules can't be pickled)
+      .def("__reduce__", [](const DTypeObject& d) { return py::str(dtype_name(d.dtype)); });
   for (int i = 0; i < kNumDTypes; ++i) {
     g_dtypes[i] = py::cast(DTypeObject{DType(i)}).release().ptr();
     m.attr(dtype_name(DType(i))) = dtype_object(DType(i));
@@ -239,8 +226,6 @@ void init_tensor(py::module_& m) {
       .def("clone", [](const Tensor& t) { return maybe_nogil(t->numel(), [&] { return ops::clone(t); }); })
       .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype); })
       .def("item", &item)
-      .def("numpy", &to_numpy)
-      .def("tolist", [](const Tensor& t) { return to_numpy(ops::contiguous(t)).attr("tolist")(); })
       .def("to", [](const Tensor& t, py::object dtype, bool copy) {
         if (py::isinstance<py::str>(dtype)) {
           std::string s = dtype.cast<std::string>();

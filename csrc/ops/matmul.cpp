@@ -5,6 +5,7 @@
 #include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
 #include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace tgx::ops {
 namespace {
@@ -35,51 +36,17 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
   return true;
 }
 
-// ---- local view helpers (metadata only; ops/shape.h will offer the public versions) -------
-Tensor permute_view(const Tensor& t, const std::vector<int64_t>& perm) {
-  Shape sh, st;
-  for (int64_t p : perm) {
-    sh.push_back(t->shape[size_t(p)]);
-    st.push_back(t->strides[size_t(p)]);
-  }
-  return make_view(t, sh, st, t->offset);
-}
-
-// Merges consecutive dims of t, groups[g] dims into dim g (0 dims -> size 1). Returns null when
-// the strides of a group can't be expressed as one stride.
-Tensor merge_dims(const Tensor& t, const std::vector<int64_t>& groups) {
-  Shape sh, st;
-  int64_t d = 0;
-  for (int64_t g : groups) {
-    int64_t size = 1, stride = 1;
-    bool empty_group = false, first = true;
-    for (int64_t i = d + g - 1; i >= d; --i) empty_group |= t->shape[size_t(i)] == 0;
-    if (!empty_group) {
-      for (int64_t i = d + g - 1; i >= d; --i) {
-        int64_t s = t->shape[size_t(i)];
-        if (s == 1) continue;
-        if (first) {
-          stride = t->strides[size_t(i)];
-          first = false;
-        } else if (t->strides[size_t(i)] != stride * size) {
-          return nullptr;
-        }
-        size *= s;
-      }
-    } else {
-      size = 0;
-    }
-    sh.push_back(size);
-    st.push_back(stride);
-    d += g;
-  }
-  return make_view(t, sh, st, t->offset);
-}
-
-// merge_dims, copying to contiguous memory first when the strides don't allow a view.
+// Merges consecutive dims: groups[g] dims of t become dim g (0 dims -> size 1). A view when
+// the strides allow it, else a copy (ops::reshape).
 Tensor reshape_groups(const Tensor& t, const std::vector<int64_t>& groups) {
-  Tensor v = merge_dims(t, groups);
-  return v ? v : merge_dims(contiguous(t), groups);
+  Shape sh;
+  size_t d = 0;
+  for (int64_t g : groups) {
+    int64_t size = 1;
+    for (int64_t i = 0; i < g; ++i) size *= t->shape[d++];
+    sh.push_back(size);
+  }
+  return reshape(t, sh);
 }
 
 Tensor view_as_contiguous(const Tensor& c, const Shape& shape) {
@@ -122,12 +89,11 @@ void gemm_batched(const Tensor& a, const Tensor& b, const Tensor& c, const Scala
     Shape fa = sa, fc = sc;
     fa.push_back(base.rsa);
     fc.push_back(base.rsc);
-    std::vector<int64_t> all{nb + 1};
-    Tensor av = merge_dims(make_view(a, fshape, fa, a->offset), all);
-    Tensor cv = merge_dims(make_view(c, fshape, fc, c->offset), all);
+    auto av = compute_view_strides(fshape, fa, {batch * m});
+    auto cv = compute_view_strides(fshape, fc, {batch * m});
     if (av && cv) {
       GemmArgs g = base;
-      g.m = batch * m, g.rsa = av->strides[0], g.rsc = cv->strides[0];
+      g.m = batch * m, g.rsa = (*av)[0], g.rsc = (*cv)[0];
       g.a = a->raw(), g.b = b->raw(), g.c = c->raw();
       kernel(c->dtype, g, alpha, beta);
       return;
@@ -330,8 +296,8 @@ Tensor tensordot(const Tensor& a0, const Tensor& b0, std::vector<int64_t> da,
   for (int64_t d = 0; d < b->ndim(); ++d)
     if (!used_b[size_t(d)]) perm_b.push_back(d), out.push_back(b->shape[size_t(d)]);
   const int64_t free_b = b->ndim() - nc;
-  Tensor a2 = reshape_groups(permute_view(a, perm_a), {free_a, nc});
-  Tensor b2 = reshape_groups(permute_view(b, perm_b), {nc, free_b});
+  Tensor a2 = reshape_groups(permute(a, perm_a), {free_a, nc});
+  Tensor b2 = reshape_groups(permute(b, perm_b), {nc, free_b});
   Tensor c = empty({a2->shape[0], b2->shape[1]}, dt);
   gemm_batched(a2, b2, c, kOne, kZero);
   return view_as_contiguous(c, out);
@@ -414,7 +380,7 @@ Term sum_labels(const Term& x, const std::vector<int>& drop) {
   }
   std::vector<int64_t> perm = keep_dims;
   perm.insert(perm.end(), drop_dims.begin(), drop_dims.end());
-  Tensor a = reshape_groups(permute_view(x.t, perm),
+  Tensor a = reshape_groups(permute(x.t, perm),
                             {int64_t(keep_dims.size()), int64_t(drop_dims.size())});
   Tensor one = scalar_tensor(kOne, x.t->dtype);
   Tensor ones = make_view(one, {a->shape[1], 1}, {0, 0}, 0);
@@ -594,7 +560,7 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   for (int l : out) {
     perm.push_back(std::find(acc.labels.begin(), acc.labels.end(), l) - acc.labels.begin());
   }
-  return permute_view(acc.t, perm);
+  return permute(acc.t, perm);
 }
 
 }  // namespace tgx::ops

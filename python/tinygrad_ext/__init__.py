@@ -12,7 +12,17 @@ __version__ = _C._build_config["version"]
 
 from . import _tensor  # noqa: E402,F401  (Python-side conveniences attached to Tensor)
 from . import linalg  # noqa: E402,F401
+from ._tensor import set_printoptions  # noqa: E402,F401
 from . import datasets, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 
-__all__ = [name for name in dir(_C) if not name.startswith("_")] + ["__version__", "save", "load"]
+__all__ = [name for name in dir(_C) if not name.startswith("_")] + [
+    "__version__",
+    "linalg",
+    "set_printoptions",
+    "datasets",
+    "optim",
+    "utils",
+    "save",
+    "load",
+]
