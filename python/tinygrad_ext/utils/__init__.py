@@ -1,1 +1,5 @@
-"""Utilities (``tinygrad_ext.utils.data``: datasets, samplers, DataLoader)."""
+"""Utilities: ``tinygrad_ext.utils.data`` (datasets, samplers, DataLoader)."""
+
+from . import data
+
+__all__ = ["data"]
