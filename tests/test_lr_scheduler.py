@@ -207,3 +207,70 @@ def test_closed_form_step_epoch_matches_torch():
         with pytest.warns(UserWarning):
             s.step(e)
         assert s.get_last_lr() == t.get_last_lr()
+
+
+# ---- Optimizer base ------------------------------------------------------------------------------
+def test_optimizer_param_groups_and_defaults():
+    a, b, c = tgx.tensor([1.0]), tgx.tensor([2.0]), tgx.tensor([3.0])
+    opt = Stub([{"params": [a, b]}, {"params": c, "lr": 0.5}], lr=0.1)
+    assert len(opt.param_groups) == 2
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["lr"] == 0.5
+    assert opt.param_groups[1]["params"][0] is c and opt.param_groups[1]["momentum"] == 0.9
+    assert opt.defaults == {"lr": 0.1, "momentum": 0.9}
+    named = Stub([("w", a), ("b", b)])
+    assert named.param_groups[0]["param_names"] == ["w", "b"]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="duplicate"):
+        Stub([a, a])
+    with pytest.raises(TypeError, match="ordered collections"):
+        Stub([{"params": {a}}])
+    with pytest.raises(TypeError, match="can only optimize Tensors"):
+        Stub([1.0])
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        Stub(a)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        Stub([])
+    with pytest.raises(NotImplementedError):
+        Optimizer([a], {}).step()
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        from tinygrad_ext.optim import required
+
+        Optimizer([a], {"lr": required})
+    assert "Parameter Group 1" in repr(opt) and "lr: 0.5" in repr(opt)
+
+
+def test_optimizer_state_dict_roundtrip(tmp_path):
+    a, b = tgx.tensor([1.0, 2.0]), tgx.tensor([[3.0]])
+    opt = Stub([{"params": [a]}, {"params": [b], "lr": 0.01}])
+    opt.state[a]["momentum_buffer"] = tgx.tensor([0.5, 0.25])
+    opt.state[b]["step"] = tgx.tensor(4.0)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["params"] == [0] and sd["param_groups"][1]["params"] == [1]
+    assert set(sd["state"]) == {0, 1}
+    tgx.save(sd, tmp_path / "opt.safetensors")
+    a2, b2 = tgx.tensor([0.0, 0.0]).double(), tgx.tensor([[0.0]])
+    opt2 = Stub([{"params": [a2]}, {"params": [b2]}])
+    opt2.load_state_dict(tgx.load(tmp_path / "opt.safetensors"))
+    assert opt2.param_groups[1]["lr"] == 0.01 and opt2.param_groups[1]["params"][0] is b2
+    buf = opt2.state[a2]["momentum_buffer"]
+    assert buf.dtype == tgx.float64 and buf.tolist() == [0.5, 0.25]  # cast to the param's dtype
+    assert opt2.state[b2]["step"].item() == 4.0
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        Stub([a2]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        Stub([{"params": [a2, b2]}, {"params": []}]).load_state_dict(sd)
+
+
+def test_optimizer_zero_grad():
+    if not hasattr(tgx.Tensor, "grad"):
+        pytest.skip("autograd not available yet")
+    p = tgx.tensor([1.0, 2.0])
+    p.requires_grad_(True)
+    (p * p).sum().backward()
+    opt = Stub([p])
+    assert p.grad is not None
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
