@@ -17,15 +17,18 @@ struct TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
 struct Node;  // autograd/node.h
 
-// Allocated on first use, so plain tensors stay light.
+// Allocated on first use, so plain tensors stay light. Owned by autograd (csrc/autograd).
 struct AutogradMeta {
   bool requires_grad = false;
   bool retains_grad = false;
   uint32_t output_nr = 0;         // which output of grad_fn this tensor is
   Tensor grad;                    // accumulated gradient (leaves, or retain_grad())
   std::shared_ptr<Node> grad_fn;  // the node that produced this tensor (null for leaves)
+  std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad node, while a graph uses it
   Tensor fw_grad;                 // forward-mode tangent (dual tensors)
-  std::vector<std::function<Tensor(const Tensor&)>> hooks;
+  int64_t fw_level = -1;          // id of the dual level fw_grad belongs to
+  // Leaf hooks (non-leaf hooks live on grad_fn): id -> fn(grad) returning a replacement or null.
+  std::vector<std::pair<int64_t, std::function<Tensor(const Tensor&)>>> hooks;
 };
 
 struct TensorImpl {

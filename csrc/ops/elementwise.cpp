@@ -1,7 +1,11 @@
 #include "ops/elementwise.h"
 
+#include <cctype>
 #include <cmath>
 #include <limits>
+#include <string>
+
+#include "autograd/node.h"
 
 namespace tgx::ops {
 
@@ -64,13 +68,67 @@ Tensor scalar_tensor(const Scalar& s, DType dtype) {
   return t;
 }
 
+// ---- derivative helpers (vjps and jvps are written with ops, so they differentiate again) ------
+namespace {
+using autograd::TensorList;
+using Needs = std::vector<bool>;
+Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+Tensor neg(const Tensor& a) { return unary(UnaryOp::Neg, a); }
+Tensor where0(const Tensor& cond, const Tensor& x) { return where(cond, x, num(0)); }
+Tensor as_mask(const Tensor& cond, DType dt) { return to_dtype(cond, dt); }
+// Sum of the non-null terms (null if none).
+Tensor add_terms(const Tensor& a, const Tensor& b) { return !a ? b : (!b ? a : add(a, b)); }
+
+// A cast without autograd, for the kernels' compute dtype inside an op's forward.
+Tensor cast(const Tensor& t, DType dtype) {
+  if (t->dtype == dtype) return t;
+  Tensor out = empty(t->shape, dtype);
+  if (t->numel()) {
+    TensorIter it = TensorIter::build({out.get(), t.get()}, "to");
+    TGX_KERNEL(copy_kernel)(dtype, t->dtype, it);
+  }
+  return out;
+}
+
+// Identity-derivative ops (to, clone, copies): grads pass through (the engine casts them).
+void record_identity(const char* name, const Tensor& in, const Tensor& out) {
+  if (!autograd::needs_record({&in}) || !is_floating(out->dtype) || !is_floating(in->dtype)) return;
+  autograd::record(name, {in}, {out}, {},
+      [](const TensorList& g, const TensorList&, const Needs&) { return TensorList{g[0]}; },
+      [](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{t[0]}; });
+}
+}  // namespace
+
 // ---- copies -------------------------------------------------------------------------------
 Tensor copy_(const Tensor& dst, const Tensor& src) {
+  autograd::check_inplace(dst, "copy_");
   TGX_CHECK(src->ndim() <= dst->ndim(), ValueError, "[copy_] source of shape ", src->shape,
             " cannot be broadcast to destination of shape ", dst->shape);
   Shape b = broadcast_shapes(dst->shape, src->shape, "copy_");
   TGX_CHECK(b == dst->shape, ValueError, "[copy_] source of shape ", src->shape,
             " cannot be broadcast to destination of shape ", dst->shape);
+  if (autograd::needs_record({&dst, &src})) {
+    // dst's old value gets a zero grad, src gets the grad summed to its shape.
+    return autograd::inplace_rebase(dst, "copy_", [&](const Tensor& snap) {
+      Tensor r = empty(dst->shape, dst->dtype);
+      if (r->numel()) {
+        TensorIter it = TensorIter::build({r.get(), src.get()}, "copy_");
+        TGX_KERNEL(copy_kernel)(r->dtype, src->dtype, it);
+      }
+      autograd::record("CopyBackwards", {snap, src}, {r}, {},
+          [](const TensorList& g, const TensorList&, const Needs& needs) {
+            return TensorList{needs[0] ? autograd::zeros_like(g[0]) : nullptr, g[0]};
+          },
+          [](const TensorList& t, const TensorList&, const TensorList& out) {
+            return TensorList{t[1] ? t[1] : autograd::zeros_like(out[0])};
+          });
+      return r;
+    });
+  }
   if (dst->numel() == 0) return dst;
   TensorIter it = TensorIter::build({dst.get(), src.get()}, "copy_");
   TGX_KERNEL(copy_kernel)(dst->dtype, src->dtype, it);
@@ -85,6 +143,7 @@ Tensor to_dtype(const Tensor& t, DType dtype, bool copy) {
     TensorIter it = TensorIter::build({out.get(), t.get()}, "to");
     TGX_KERNEL(copy_kernel)(dtype, t->dtype, it);
   }
+  record_identity(t->dtype == dtype ? "CloneBackward0" : "ToCopyBackward0", t, out);
   return out;
 }
 
@@ -92,6 +151,18 @@ Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : to_dtype(t,
 Tensor clone(const Tensor& t) { return to_dtype(t, t->dtype, true); }
 
 Tensor fill_(const Tensor& dst, const Scalar& value) {
+  autograd::check_inplace(dst, "fill_");
+  if (autograd::needs_record({&dst})) {
+    return autograd::inplace_rebase(dst, "fill_", [&](const Tensor& snap) {
+      Tensor r = empty(dst->shape, dst->dtype);
+      fill_(r, value);
+      auto zero = [](const Tensor& x) { return TensorList{autograd::zeros_like(x)}; };
+      autograd::record("FillBackward0", {snap}, {r}, {},
+          [zero](const TensorList& g, const TensorList&, const Needs&) { return zero(g[0]); },
+          [zero](const TensorList&, const TensorList&, const TensorList& out) { return zero(out[0]); });
+      return r;
+    });
+  }
   if (dst->numel()) {
     TensorIter it = TensorIter::build({dst.get()}, "fill_");
     TGX_KERNEL(fill_kernel)(dst->dtype, value, it);
@@ -130,7 +201,7 @@ DType binary_compute_dtype(BinaryOp op, DType promoted) {
 }
 
 Tensor run_binary(BinaryOp op, DType cdt, const Tensor& out, const Tensor& a, const Tensor& b) {
-  Tensor ac = to_dtype(a, cdt), bc = to_dtype(b, cdt);
+  Tensor ac = cast(a, cdt), bc = cast(b, cdt);
   if (out->numel() == 0) return out;
   TensorIter it = TensorIter::build({out.get(), ac.get(), bc.get()}, binary_name(op));
   bool zero_div = TGX_KERNEL(binary_kernel)(op, cdt, it);
@@ -149,12 +220,95 @@ void check_out(const char* name, const Tensor& out, const Shape& shape, DType re
 
 }  // namespace
 
+// ---- binary derivatives: d out / d a and d out / d b, shared by the vjp (g * d) and jvp (t * d)
+namespace {
+Tensor binary_partial(BinaryOp op, bool wrt_b, const Tensor& a, const Tensor& b, const Tensor& o) {
+  switch (op) {
+    case BinaryOp::Mul: return wrt_b ? a : b;
+    case BinaryOp::Div: return wrt_b ? neg(div(a, mul(b, b))) : div(num(1), b);
+    case BinaryOp::Pow:
+      if (!wrt_b)  // b * a^(b-1), and 0 where b == 0 (as PyTorch)
+        return where(binary(BinaryOp::Eq, b, num(0)), num(0), mul(b, binary(BinaryOp::Pow, a, sub(b, num(1)))));
+      return where(binary(BinaryOp::LogicalAnd, binary(BinaryOp::Eq, a, num(0)), binary(BinaryOp::Ge, b, num(0))),
+                   num(0), mul(o, unary(UnaryOp::Log, a)));
+    case BinaryOp::Maximum:
+    case BinaryOp::Minimum: {  // the winner gets the grad; ties split it equally (as PyTorch)
+      bool gt = (op == BinaryOp::Maximum) != wrt_b;
+      DType dt = result_type({a.get(), b.get()});
+      Tensor win = binary(gt ? BinaryOp::Gt : BinaryOp::Lt, a, b);
+      return add(as_mask(win, dt), mul(as_mask(binary(BinaryOp::Eq, a, b), dt), num(0.5)));
+    }
+    case BinaryOp::Atan2: {
+      Tensor den = add(mul(a, a), mul(b, b));
+      return wrt_b ? neg(div(a, den)) : div(b, den);
+    }
+    case BinaryOp::Rem:  // a - floor(a / b) * b
+      return wrt_b ? neg(binary(BinaryOp::FloorDiv, a, b)) : nullptr;
+    default:
+      throw RuntimeError(str("derivative for ", binary_name(op), " is not implemented"));
+  }
+}
+
+const char* binary_backward_name(BinaryOp op) {
+  static const char* names[] = {"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0",
+                                "FloorDivideBackward0", "RemainderBackward0", "PowBackward1",
+                                "MaximumBackward0", "MinimumBackward0", "Atan2Backward0"};
+  return int(op) <= int(BinaryOp::Atan2) ? names[int(op)] : "BinaryBackward0";
+}
+
+void record_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (!is_floating(out->dtype) || op > BinaryOp::Atan2) return;
+  bool ra = a->requires_grad(), rb = b->requires_grad();
+  // Save only what the vjp reads (as PyTorch), so in-place writes elsewhere stay legal.
+  bool keep_a = true, keep_b = true;
+  if (op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::FloorDiv) keep_a = keep_b = false;
+  if (op == BinaryOp::Mul) keep_a = rb, keep_b = ra;
+  if (op == BinaryOp::Div) keep_a = rb, keep_b = true;
+  if (op == BinaryOp::Rem) keep_a = keep_b = rb;
+  TensorList save = {keep_a ? a : nullptr, keep_b ? b : nullptr};
+  if (op == BinaryOp::Pow) save.push_back(out);
+  auto vjp = [op](const TensorList& g, const TensorList& s, const Needs& needs) {
+    TensorList r(2);
+    if (op == BinaryOp::FloorDiv) throw RuntimeError("[floor_divide] derivative for floor_divide is not implemented");
+    Tensor o = s.size() > 2 ? s[2] : nullptr;
+    for (int k = 0; k < 2; ++k) {
+      if (!needs[k]) continue;
+      if (op == BinaryOp::Add || (op == BinaryOp::Sub && k == 0) || (op == BinaryOp::Rem && k == 0)) r[k] = g[0];
+      else if (op == BinaryOp::Sub) r[k] = neg(g[0]);
+      else r[k] = mul(g[0], binary_partial(op, k == 1, s[0], s[1], o));
+    }
+    return r;
+  };
+  auto jvp = [op](const TensorList& t, const TensorList& in, const TensorList& outs) {
+    if (op == BinaryOp::FloorDiv) throw RuntimeError("[floor_divide] derivative for floor_divide is not implemented");
+    Tensor ta = t[0], tb = t[1];
+    if (op == BinaryOp::Add) return TensorList{add_terms(ta, tb)};
+    if (op == BinaryOp::Sub) return TensorList{add_terms(ta, tb ? neg(tb) : nullptr)};
+    Tensor da = ta ? (op == BinaryOp::Rem ? ta : mul(ta, binary_partial(op, false, in[0], in[1], outs[0]))) : nullptr;
+    Tensor db = tb ? mul(tb, binary_partial(op, true, in[0], in[1], outs[0])) : nullptr;
+    return TensorList{add_terms(da, db)};
+  };
+  autograd::record(binary_backward_name(op), {a, b}, {out}, save, vjp, jvp);
+}
+
+void check_no_out_grad(const char* name, std::initializer_list<const Tensor*> args) {
+  TGX_CHECK(!autograd::needs_record(args), RuntimeError, "[", name, "] functions with out=... "
+            "arguments don't support automatic differentiation, but one of the arguments requires grad.");
+}
+}  // namespace
+
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   const char* name = binary_name(op);
   DType cdt = binary_compute_dtype(op, result_type({a.get(), b.get()}));
   DType odt = binary_writes_bool(op) ? DType::Bool : cdt;
   Shape shape = broadcast_shapes(a->shape, b->shape, name);
-  if (!out) return run_binary(op, cdt, empty(shape, odt), a, b);
+  if (!out) {
+    Tensor r = run_binary(op, cdt, empty(shape, odt), a, b);
+    if (autograd::needs_record({&a, &b})) record_binary(op, a, b, r);
+    return r;
+  }
+  autograd::check_inplace(out, name);
+  check_no_out_grad(name, {&a, &b, &out});
   check_out(name, out, shape, odt);
   if (out->dtype == odt && out->is_contiguous()) {
     run_binary(op, cdt, out, a, b);
@@ -165,6 +319,9 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) 
 }
 
 Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
+  if (autograd::needs_record({&self, &other}))
+    return autograd::inplace_rebase(self, (std::string(binary_name(op)) + "_").c_str(),
+                                    [&](const Tensor& snap) { return binary(op, snap, other); });
   return binary(op, self, other, self);
 }
 
@@ -176,8 +333,92 @@ bool is_float_math(UnaryOp op) {
 }
 }  // namespace
 
+// ---- unary derivatives: f'(x) from x and the output o, shared by the vjp and the jvp ----------
+namespace {
+enum class Uses { None, Input, Output, Zero };
+Uses unary_uses(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg: return Uses::None;
+    case UnaryOp::Sign: case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round:
+    case UnaryOp::Trunc: return Uses::Zero;
+    case UnaryOp::Exp: case UnaryOp::Exp2: case UnaryOp::Expm1: case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt: case UnaryOp::Reciprocal: case UnaryOp::Tan: case UnaryOp::Tanh:
+    case UnaryOp::Sigmoid: case UnaryOp::Relu: return Uses::Output;
+    default: return Uses::Input;
+  }
+}
+
+Tensor unary_derivative(UnaryOp op, const Tensor& x, const Tensor& o) {
+  auto u = [](UnaryOp f, const Tensor& t) { return unary(f, t); };
+  switch (op) {
+    case UnaryOp::Abs: return u(UnaryOp::Sign, x);  // abs'(0) = 0, as PyTorch
+    case UnaryOp::Exp: return o;
+    case UnaryOp::Exp2: return mul(o, num(M_LN2));
+    case UnaryOp::Expm1: return add(o, num(1));
+    case UnaryOp::Log: return u(UnaryOp::Reciprocal, x);
+    case UnaryOp::Log2: return u(UnaryOp::Reciprocal, mul(x, num(M_LN2)));
+    case UnaryOp::Log10: return u(UnaryOp::Reciprocal, mul(x, num(M_LN10)));
+    case UnaryOp::Log1p: return u(UnaryOp::Reciprocal, add(x, num(1)));
+    case UnaryOp::Sqrt: return div(num(0.5), o);
+    case UnaryOp::Rsqrt: return mul(num(-0.5), mul(o, mul(o, o)));
+    case UnaryOp::Reciprocal: return neg(mul(o, o));
+    case UnaryOp::Square: return mul(x, num(2));
+    case UnaryOp::Sin: return u(UnaryOp::Cos, x);
+    case UnaryOp::Cos: return neg(u(UnaryOp::Sin, x));
+    case UnaryOp::Tan: return add(num(1), mul(o, o));
+    case UnaryOp::Asin: return u(UnaryOp::Rsqrt, sub(num(1), mul(x, x)));
+    case UnaryOp::Acos: return neg(u(UnaryOp::Rsqrt, sub(num(1), mul(x, x))));
+    case UnaryOp::Atan: return u(UnaryOp::Reciprocal, add(num(1), mul(x, x)));
+    case UnaryOp::Sinh: return u(UnaryOp::Cosh, x);
+    case UnaryOp::Cosh: return u(UnaryOp::Sinh, x);
+    case UnaryOp::Tanh: return sub(num(1), mul(o, o));
+    case UnaryOp::Sigmoid: return mul(o, sub(num(1), o));
+    case UnaryOp::Relu: return as_mask(binary(BinaryOp::Gt, o, num(0)), o->dtype);  // relu'(0) = 0
+    case UnaryOp::Erf: return mul(num(M_2_SQRTPI), u(UnaryOp::Exp, neg(mul(x, x))));
+    default: throw RuntimeError(str("derivative for ", unary_name(op), " is not implemented"));
+  }
+}
+
+const char* unary_backward_name(UnaryOp op) {
+  static std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (int i = 0; i <= int(UnaryOp::LogicalNot); ++i) {
+      std::string n = unary_name(UnaryOp(i));
+      n[0] = char(std::toupper(n[0]));
+      v.push_back(n + "Backward0");
+    }
+    return v;
+  }();
+  return names[int(op)].c_str();
+}
+
+void record_unary(UnaryOp op, const Tensor& a, const Tensor& out) {
+  if (!is_floating(out->dtype) || !is_floating(a->dtype)) return;
+  Uses uses = unary_uses(op);
+  TensorList save;
+  if (uses == Uses::Input) save = {a};
+  if (uses == Uses::Output) save = {out};
+  auto vjp = [op, uses](const TensorList& g, const TensorList& s, const Needs&) {
+    if (uses == Uses::None) return TensorList{neg(g[0])};
+    if (uses == Uses::Zero) return TensorList{autograd::zeros_like(g[0])};
+    Tensor x = uses == Uses::Input ? s[0] : nullptr, o = uses == Uses::Output ? s[0] : nullptr;
+    return TensorList{mul(g[0], unary_derivative(op, x, o))};
+  };
+  auto jvp = [op, uses](const TensorList& t, const TensorList& in, const TensorList& outs) {
+    if (uses == Uses::None) return TensorList{neg(t[0])};
+    if (uses == Uses::Zero) return TensorList{autograd::zeros_like(outs[0])};
+    return TensorList{mul(t[0], unary_derivative(op, in[0], outs[0]))};
+  };
+  autograd::record(unary_backward_name(op), {a}, {out}, save, vjp, jvp);
+}
+}  // namespace
+
 Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out) {
   const char* name = unary_name(op);
+  if (out) {
+    autograd::check_inplace(out, name);
+    check_no_out_grad(name, {&a, &out});
+  }
   DType dt = a->dtype;
   DType cdt = dt;
   if (is_float_math(op)) {
@@ -193,7 +434,7 @@ Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out) {
   }
   DType odt = unary_writes_bool(op) ? DType::Bool : cdt;
   bool identity = !is_floating(cdt) && op >= UnaryOp::Floor && op <= UnaryOp::Trunc;
-  Tensor ac = to_dtype(a, cdt);
+  Tensor ac = cast(a, cdt);
   Tensor result = out;
   if (out) {
     check_out(name, out, a->shape, odt);
@@ -211,10 +452,16 @@ Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out) {
   }
   if (out && result != out) return copy_(out, result);
   if (out) out->bump_version();
+  else if (autograd::needs_record({&a})) record_unary(op, a, result);
   return result;
 }
 
-Tensor unary_(UnaryOp op, const Tensor& self) { return unary(op, self, self); }
+Tensor unary_(UnaryOp op, const Tensor& self) {
+  if (autograd::needs_record({&self}))
+    return autograd::inplace_rebase(self, (std::string(unary_name(op)) + "_").c_str(),
+                                    [&](const Tensor& snap) { return unary(op, snap); });
+  return unary(op, self, self);
+}
 
 // ---- ternary ------------------------------------------------------------------------------
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -224,9 +471,20 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(broadcast_shapes(cond->shape, a->shape, "where"), b->shape, "where");
   Tensor out = empty(shape, dt);
   if (out->numel()) {
-    Tensor ac = to_dtype(a, dt), bc = to_dtype(b, dt);
+    Tensor ac = cast(a, dt), bc = cast(b, dt);
     TensorIter it = TensorIter::build({out.get(), cond.get(), ac.get(), bc.get()}, "where");
     TGX_KERNEL(ternary_kernel)(TernaryOp::Where, dt, it);
+  }
+  if (autograd::needs_record({&a, &b}) && is_floating(dt)) {
+    autograd::record("WhereBackward0", {a, b}, {out}, {cond},
+        [](const TensorList& g, const TensorList& s, const Needs& needs) {
+          return TensorList{needs[0] ? where0(s[0], g[0]) : nullptr,
+                            needs[1] ? where(s[0], num(0), g[0]) : nullptr};
+        },
+        [cond](const TensorList& t, const TensorList&, const TensorList& outs) {
+          Tensor z = autograd::zeros_like(outs[0]);
+          return TensorList{where(cond, t[0] ? t[0] : z, t[1] ? t[1] : z)};
+        });
   }
   return out;
 }
@@ -237,20 +495,80 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& w) {
   Shape shape = broadcast_shapes(broadcast_shapes(a->shape, b->shape, "lerp"), w->shape, "lerp");
   Tensor out = empty(shape, dt);
   if (out->numel()) {
-    Tensor ac = to_dtype(a, dt), bc = to_dtype(b, dt), wc = to_dtype(w, dt);
+    Tensor ac = cast(a, dt), bc = cast(b, dt), wc = cast(w, dt);
     TensorIter it = TensorIter::build({out.get(), ac.get(), bc.get(), wc.get()}, "lerp");
     TGX_KERNEL(ternary_kernel)(TernaryOp::Lerp, dt, it);
+  }
+  if (autograd::needs_record({&a, &b, &w})) {
+    // out = a + w (b - a): d/da = 1 - w, d/db = w, d/dw = b - a
+    auto partial = [](int k, const TensorList& s) {
+      return k == 0 ? sub(num(1), s[2]) : (k == 1 ? s[2] : sub(s[1], s[0]));
+    };
+    autograd::record("LerpBackward1", {a, b, w}, {out}, {a, b, w},
+        [partial](const TensorList& g, const TensorList& s, const Needs& needs) {
+          TensorList r(3);
+          for (int k = 0; k < 3; ++k)
+            if (needs[k]) r[k] = mul(g[0], partial(k, s));
+          return r;
+        },
+        [partial](const TensorList& t, const TensorList& in, const TensorList&) {
+          Tensor r;
+          for (int k = 0; k < 3; ++k)
+            if (t[k]) r = add_terms(r, mul(t[k], partial(k, in)));
+          return TensorList{r};
+        });
   }
   return out;
 }
 
+namespace {
+// Which elements pass the grad to x, lo and hi (PyTorch's clamp_backward_min_max): x on
+// [lo, hi] including the boundary, lo where x < lo < hi, hi where x > hi or hi < lo.
+Tensor clamp_mask(int k, const Tensor& x, const Tensor& lo, const Tensor& hi) {
+  auto B = [](BinaryOp op, const Tensor& a, const Tensor& b) { return binary(op, a, b); };
+  if (k == 0) {
+    if (lo && hi) return B(BinaryOp::LogicalAnd, B(BinaryOp::Ge, x, lo), B(BinaryOp::Le, x, hi));
+    return lo ? B(BinaryOp::Ge, x, lo) : B(BinaryOp::Le, x, hi);
+  }
+  if (k == 1) {
+    Tensor m = B(BinaryOp::Lt, x, lo);
+    return hi ? B(BinaryOp::LogicalAnd, m, B(BinaryOp::Lt, lo, hi)) : m;
+  }
+  Tensor m = B(BinaryOp::Gt, x, hi);
+  return lo ? B(BinaryOp::LogicalOr, m, B(BinaryOp::Lt, hi, lo)) : m;
+}
+
+void record_clamp(const Tensor& x, const Tensor& lo, const Tensor& hi, const Tensor& out) {
+  if (!is_floating(out->dtype)) return;
+  autograd::record("ClampBackward1", {x, lo, hi}, {out}, {x, lo, hi},
+      [](const TensorList& g, const TensorList& s, const Needs& needs) {
+        TensorList r(3);
+        for (int k = 0; k < 3; ++k)
+          if (needs[k]) r[k] = where0(clamp_mask(k, s[0], s[1], s[2]), g[0]);
+        return r;
+      },
+      [](const TensorList& t, const TensorList& in, const TensorList&) {
+        Tensor r;
+        for (int k = 0; k < 3; ++k)
+          if (t[k]) r = add_terms(r, where0(clamp_mask(k, in[0], in[1], in[2]), t[k]));
+        return TensorList{r};
+      });
+}
+}  // namespace
+
 Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi, const Tensor& out) {
   TGX_CHECK(lo || hi, ValueError, "[clamp] at least one of min or max must not be None");
   TGX_CHECK(x->dtype != DType::Bool, TypeError, "[clamp] not supported for dtype bool");
+  if (out) {
+    if (out.get() == x.get() && autograd::needs_record({&x, &lo, &hi}))
+      return autograd::inplace_rebase(x, "clamp_", [&](const Tensor& snap) { return clamp(snap, lo, hi); });
+    autograd::check_inplace(out, "clamp");
+    check_no_out_grad("clamp", {&x, &lo, &hi, &out});
+  }
   DType dt = result_type({x.get(), lo.get(), hi.get()});
   // A missing bound is the dtype's extreme value (+-inf for floats).
   auto bound = [&](const Tensor& b, bool upper) -> Tensor {
-    if (b) return to_dtype(b, dt);
+    if (b) return cast(b, dt);
     return dispatch(dt, [&](auto tag) {
       using T = typename decltype(tag)::type;
       using L = std::numeric_limits<T>;
@@ -270,18 +588,23 @@ Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi, const Tensor& 
   }
   if (!result) result = empty(shape, dt);
   if (result->numel()) {
-    Tensor xc = to_dtype(x, dt);
+    Tensor xc = cast(x, dt);
     TensorIter it = TensorIter::build({result.get(), xc.get(), l.get(), h.get()}, "clamp");
     TGX_KERNEL(ternary_kernel)(TernaryOp::Clamp, dt, it);
   }
   if (out && result != out) return copy_(out, result);
   if (out) out->bump_version();
+  else if (autograd::needs_record({&x, &lo, &hi})) record_clamp(x, lo, hi, result);
   return result;
 }
 
 Tensor nan_to_num(const Tensor& x, double nan, double posinf, double neginf) {
   if (!is_floating(x->dtype)) return clone(x);
-  Tensor out = clone(x);
+  Tensor out = empty(x->shape, x->dtype);
+  if (x->numel()) {
+    TensorIter it = TensorIter::build({out.get(), x.get()}, "nan_to_num");
+    TGX_KERNEL(copy_kernel)(x->dtype, x->dtype, it);
+  }
   dispatch_floating(x->dtype, "nan_to_num", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = out->data<T>();
@@ -292,6 +615,12 @@ Tensor nan_to_num(const Tensor& x, double nan, double posinf, double neginf) {
       else if (p[i] == -std::numeric_limits<T>::infinity()) p[i] = T(neginf);
     }
   });
+  if (autograd::needs_record({&x})) {  // the grad passes where x is finite
+    auto fin = [](const Tensor& v) { return unary(UnaryOp::IsFinite, v); };
+    autograd::record("NanToNumBackward0", {x}, {out}, {x},
+        [fin](const TensorList& g, const TensorList& s, const Needs&) { return TensorList{where0(fin(s[0]), g[0])}; },
+        [fin](const TensorList& t, const TensorList& in, const TensorList&) { return TensorList{where0(fin(in[0]), t[0])}; });
+  }
   return out;
 }
 

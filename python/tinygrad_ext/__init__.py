@@ -12,9 +12,12 @@ __version__ = _C._build_config["version"]
 
 from . import _tensor  # noqa: E402,F401  (Python-side conveniences attached to Tensor)
 from . import linalg  # noqa: E402,F401
+from . import autograd, func, viz  # noqa: E402,F401
 from ._tensor import set_printoptions  # noqa: E402,F401
 from . import datasets, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
+from .autograd.grad_mode import (enable_grad, inference_mode, no_grad,  # noqa: E402,F401
+                                 set_grad_enabled)
 
 __all__ = [name for name in dir(_C) if not name.startswith("_")] + [
     "__version__",
@@ -25,4 +28,5 @@ __all__ = [name for name in dir(_C) if not name.startswith("_")] + [
     "utils",
     "save",
     "load",
+    "autograd", "func", "viz", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
 ]
