@@ -320,3 +320,11 @@ def test_interop_with_safetensors_package(tmp_path):
     back = tgx.load(theirs)
     for k, v in arrays.items():
         same(back[k], v)
+
+
+def test_tensor_requiring_grad_is_saved_detached(tmp_path):
+    w = tgx.tensor([1.0, -2.0])
+    w.requires_grad_(True)
+    tgx.save({"w": w}, tmp_path / "w.safetensors")
+    back = tgx.load(tmp_path / "w.safetensors")["w"]
+    assert back.tolist() == [1.0, -2.0] and not back.requires_grad
