@@ -1,0 +1,5 @@
+"""Utilities: ``tinygrad_ext.utils.data`` (datasets, samplers, DataLoader)."""
+
+from . import data
+
+__all__ = ["data"]
