@@ -36,8 +36,10 @@
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
-// Below this many multiply-adds a GEMM runs on the calling thread.
+// Below this many multiply-adds a GEMV / integer GEMM runs on the calling thread; a float GEMM
+// below kParallelGemmMacs (~50 us of work): waking threads and splitting costs more.
 constexpr double kParallelMacs = 1 << 18;
+constexpr double kParallelGemmMacs = 1 << 21;
 
 // What one micro-kernel call works on (see gemm_ukernel.inc).
 template <typename T> struct Tile {
@@ -197,9 +199,21 @@ bool avx512_usable() {
 
 // The micro-kernel and blocking for T on this CPU. KC x NR panels of B stay in L1, MC x KC
 // blocks of A in L2, KC x NC blocks of B in L3.
+template <typename T> Kernel<T> pick_kernel();
 template <typename T>
 const Kernel<T>& select_kernel() {
   static const Kernel<T> k = [] {
+    Kernel<T> r = pick_kernel<T>();
+    if (const char* e = std::getenv("TGX_GEMM_KC")) r.kc = std::atoi(e);
+    if (const char* e = std::getenv("TGX_GEMM_MC")) r.mc = std::atoi(e);
+    if (const char* e = std::getenv("TGX_GEMM_NC")) r.nc = std::atoi(e);
+    return r;
+  }();
+  return k;
+}
+template <typename T>
+Kernel<T> pick_kernel() {
+  {
     Kernel<T> r;
     constexpr bool f32 = std::is_same_v<T, float>;
 #if defined(TGX_GEMM_AVX512)
@@ -225,8 +239,7 @@ const Kernel<T>& select_kernel() {
 #endif
     r.kc = 256, r.mc = f32 ? 144 : 72, r.nc = f32 ? 4096 : 2048;
     return r;
-  }();
-  return k;
+  }
 }
 
 // ---- per-thread scratch -------------------------------------------------------------------
@@ -462,7 +475,7 @@ void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
   const double macs = double(m) * double(n) * double(k);
   int nt = 1;
 #ifdef _OPENMP
-  if (macs >= kParallelMacs && !omp_in_parallel()) nt = std::max(1, get_num_threads());
+  if (macs >= kParallelGemmMacs && !omp_in_parallel()) nt = std::max(1, get_num_threads());
 #endif
   if (nt == 1) return gemm_serial(K, g, alpha, beta);
   int pm = 1, pn = 1;
