@@ -197,23 +197,11 @@ bool avx512_usable() {
 #endif  // TGX_GEMM_AVX512
 #endif  // TGX_GEMM_AVX2
 
-// The micro-kernel and blocking for T on this CPU. KC x NR panels of B stay in L1, MC x KC
-// blocks of A in L2, KC x NC blocks of B in L3.
-template <typename T> Kernel<T> pick_kernel();
+// The micro-kernel and blocking for T on this CPU. KC x NR panels of B stay in L1 (or L2),
+// MC x KC blocks of A in L2, KC x NC blocks of B in L3.
 template <typename T>
 const Kernel<T>& select_kernel() {
   static const Kernel<T> k = [] {
-    Kernel<T> r = pick_kernel<T>();
-    if (const char* e = std::getenv("TGX_GEMM_KC")) r.kc = std::atoi(e);
-    if (const char* e = std::getenv("TGX_GEMM_MC")) r.mc = std::atoi(e);
-    if (const char* e = std::getenv("TGX_GEMM_NC")) r.nc = std::atoi(e);
-    return r;
-  }();
-  return k;
-}
-template <typename T>
-Kernel<T> pick_kernel() {
-  {
     Kernel<T> r;
     constexpr bool f32 = std::is_same_v<T, float>;
 #if defined(TGX_GEMM_AVX512)
@@ -222,7 +210,8 @@ Kernel<T> pick_kernel() {
       r.full = &k_avx512::ukernel<W, 8, 2, false>;
       r.edge = &k_avx512::ukernel<W, 8, 2, true>;
       r.mr = 8, r.nr = 2 * W::L;
-      r.kc = f32 ? 256 : 128, r.mc = f32 ? 192 : 96, r.nc = f32 ? 4096 : 2048;
+      // KC = 512 (measured on Zen 5): fewer passes over C beat keeping B's panel in L1.
+      r.kc = 512, r.mc = 96, r.nc = f32 ? 4096 : 2048;
       return r;
     }
 #endif
@@ -239,7 +228,8 @@ Kernel<T> pick_kernel() {
 #endif
     r.kc = 256, r.mc = f32 ? 144 : 72, r.nc = f32 ? 4096 : 2048;
     return r;
-  }
+  }();
+  return k;
 }
 
 // ---- per-thread scratch -------------------------------------------------------------------
