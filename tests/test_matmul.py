@@ -364,3 +364,72 @@ def test_matrix_vector_layouts(dtype):
     check(tgx.tensor(big) @ tgx.tensor(xb[:300]), big.astype(np.float64) @ xb[:300], dtype, 300)
     x2 = rand((2000,), dtype)
     check(view_of(big, big.T) @ tgx.tensor(x2), big.T.astype(np.float64) @ x2, dtype, 2000)
+
+
+# ---- blocking edges of the AVX2 (MR 6, NR 16/8, KC 256, MC 144/72) and AVX-512 (MR 8,
+# NR 32/16, KC 512, MC 96) kernels, no-pack / pack paths, thread grid, batch-parallel bmm ----
+BLOCK_SIZES = [(8, 32, 32), (9, 33, 31), (95, 511, 97), (97, 513, 33), (193, 257, 129),
+               (24, 600, 257), (300, 40, 290), (17, 5, 600)]
+
+
+@pytest.mark.parametrize("m,k,n", BLOCK_SIZES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_mm_block_edges_all_layouts(m, k, n, dtype):
+    a, b = rand((m, k), dtype), rand((k, n), dtype)
+    ref = a.astype(np.float64) @ b
+    at, bt = a.T.copy(), b.T.copy()  # A^T@B and A@B^T layouts (unit row stride operands)
+    check(tgx.tensor(a) @ tgx.tensor(b), ref, dtype, k)
+    check(view_of(at, at.T) @ tgx.tensor(b), ref, dtype, k)
+    check(tgx.tensor(a) @ view_of(bt, bt.T), ref, dtype, k)
+    ab, bb = rand((m, 2 * k), dtype), rand((2 * k, n), dtype)  # neither stride is 1
+    check(view_of(ab, ab[:, ::2]) @ view_of(bb, bb[::2]),
+          ab[:, ::2].astype(np.float64) @ bb[::2], dtype, k)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_grid_and_batched(dtype, threads):
+    old = tgx.get_num_threads()
+    tgx.set_num_threads(threads)
+    try:
+        for m, k, n in ((257, 130, 300), (1000, 64, 40), (40, 64, 1000)):
+            a, b = rand((m, k), dtype), rand((k, n), dtype)
+            check(tgx.tensor(a) @ tgx.tensor(b), a.astype(np.float64) @ b, dtype, k)
+        a, b = rand((7, 130, 129), dtype), rand((7, 129, 131), dtype)
+        check(tgx.bmm(tgx.tensor(a), tgx.tensor(b)), np.matmul(a.astype(np.float64), b), dtype, 129)
+        c = rand((7, 130, 131), dtype)
+        got = tgx.baddbmm(tgx.tensor(c), tgx.tensor(a), tgx.tensor(b), beta=0.5, alpha=2.0)
+        check(got, 0.5 * c + 2.0 * np.matmul(a.astype(np.float64), b), dtype, 129)
+    finally:
+        tgx.set_num_threads(old)
+
+
+def test_addmm_beta_accumulates_over_k_blocks():
+    for dtype in FLOATS:
+        a, b, c = rand((37, 1100), dtype), rand((1100, 45), dtype), rand((37, 45), dtype)
+        got = tgx.addmm(tgx.tensor(c), tgx.tensor(a), tgx.tensor(b), beta=-1.5, alpha=0.25)
+        check(got, -1.5 * c + 0.25 * (a.astype(np.float64) @ b), dtype, 1100)
+
+
+AVX2_SCRIPT = r"""
+import numpy as np, tinygrad_ext as tgx
+rng = np.random.default_rng(0)
+for dt, tol in ((np.float32, 1e-4), (np.float64, 1e-11)):
+    for m, k, n in ((7, 13, 97), (145, 257, 17), (6, 16, 8), (97, 300, 130), (13, 600, 7)):
+        a = rng.standard_normal((m, k)).astype(dt); b = rng.standard_normal((n, k)).astype(dt).T
+        ref = a.astype(np.float64) @ b
+        for bb in (b.copy(), b):
+            got = (tgx.tensor(a) @ tgx.from_numpy(np.ascontiguousarray(bb))).numpy()
+            assert np.allclose(got, ref, atol=tol * max(k, 1)), (m, k, n, dt)
+        got = (tgx.tensor(a.T.copy()).T @ tgx.tensor(b.T.copy()).T).numpy()
+        assert np.allclose(got, ref, atol=tol * max(k, 1)), (m, k, n, dt, "transposed")
+print("ok")
+"""
+
+
+def test_avx2_kernel_in_subprocess():
+    # on AVX-512 CPUs this runs the AVX2 micro-kernel instead (elsewhere it is the default)
+    env = dict(os.environ, TGX_GEMM_NO_AVX512="1")
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    r = subprocess.run([sys.executable, "-c", AVX2_SCRIPT], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr

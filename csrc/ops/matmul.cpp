@@ -125,11 +125,13 @@ void gemm_batched(const Tensor& a, const Tensor& b, const Tensor& c, const Scala
       }
     }
   };
-  // Small products run a batch range per thread (the GEMMs inside then stay single-threaded);
-  // big ones run one after another, each GEMM using every thread.
+  // Enough products to go round: a batch range per thread (the GEMMs inside then stay single-
+  // threaded, with no synchronisation between them). Few big ones run one after another, each
+  // GEMM using every thread.
   const double per = double(m) * double(n) * double(std::max<int64_t>(k, 1));
   const double kWork = 1 << 18;
-  const int64_t grain = per >= kWork ? batch : std::max<int64_t>(1, int64_t(kWork / per));
+  const bool per_thread = batch >= 2 * int64_t(get_num_threads()) || per < kWork;
+  const int64_t grain = !per_thread ? batch : std::max<int64_t>(1, int64_t(kWork / per));
   parallel_for(0, batch, grain, run);
 }
 

@@ -1,20 +1,25 @@
-// Blocked GEMM (BLIS's loop structure), compiled once portable and once with AVX2/FMA.
+// Blocked GEMM (BLIS's loop structure), compiled once portable and once with AVX2/FMA; the
+// AVX2 build also carries an AVX-512 micro-kernel picked at run time when the CPU (and OS)
+// support it (TGX_GEMM_NO_AVX512=1 turns it off, e.g. to test the AVX2 kernel on such a CPU).
 //
-//   for jc in n step NC:                 B block  KC x NC  packed into NR-wide panels (shared)
+//   split C into one sub-problem per thread (a pm x pn grid: no barriers, no shared buffers)
+//   for jc in n step NC:
 //     for pc in k step KC:
-//       pack B
-//       parallel over tiles (ic in m step MC) x (column chunk of the NC block):
-//         pack A block MC x KC into MR-tall panels (per thread, reused while ic is unchanged)
-//         for jr in chunk step NR, ir in MC step MR:  micro-kernel MR x NR over KC
+//       pack B block KC x NC into NR-wide panels      (skipped for small contiguous B)
+//       for ic in m step MC:
+//         pack A block MC x KC into MR-tall panels    (skipped when A's rows or columns are
+//                                                      contiguous and n is small)
+//         for jr in NC step NR, ir in MC step MR:  micro-kernel MR x NR over KC
 //
-// The micro-kernel accumulates an MR x NR tile in registers; full tiles with unit column
-// stride are written straight to C, edge tiles go through a small temporary (no scalar cliff:
-// the packed panels are zero padded, so the kernel always runs at full width).
+// The micro-kernel (gemm_ukernel.inc) reads A through (row, k) strides, so packed panels, row-
+// and column-major A all run the same code; unpacked B edges use masked loads. Packing buffers
+// are per-thread scratch that is kept between calls (no allocation per GEMM).
 #include "kernels/cpu/gemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -23,182 +28,283 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define TGX_GEMM_AVX2 1
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#define TGX_GEMM_AVX512 1
+#endif
 #endif
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
-template <typename T> struct Blocking;
-template <> struct Blocking<float> {
-  static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = 256, MC = 144, NC = 4096;
-};
-template <> struct Blocking<double> {
-  static constexpr int MR = 6, NR = 8;
-  static constexpr int64_t KC = 256, MC = 72, NC = 2048;
-};
-
-// Below this many multiply-adds a GEMM runs on the calling thread.
+// Below this many multiply-adds a GEMV / integer GEMM runs on the calling thread; a float GEMM
+// below kParallelGemmMacs (~50 us of work): waking threads and splitting costs more.
 constexpr double kParallelMacs = 1 << 18;
+constexpr double kParallelGemmMacs = 1 << 21;
 
-// 64-byte aligned scratch buffer.
-template <typename T> struct Buffer {
-  std::unique_ptr<T[]> raw;
+// What one micro-kernel call works on (see gemm_ukernel.inc).
+template <typename T> struct Tile {
+  int64_t kc = 0;
+  const T* a = nullptr;
+  int64_t ars = 0, aks = 0;
+  const T* b = nullptr;
+  int64_t bks = 0;
+  T* c = nullptr;
+  int64_t rsc = 0, csc = 0;
+  int mr = 0, nr = 0;
+  T alpha = T(1), beta = T(0);
+};
+
+// A micro-kernel pair (full width; masked B loads for an unpacked edge panel) and its blocking.
+template <typename T> struct Kernel {
+  void (*full)(const Tile<T>&) = nullptr;
+  void (*edge)(const Tile<T>&) = nullptr;
+  int mr = 0, nr = 0;
+  int64_t kc = 0, mc = 0, nc = 0;
+};
+
+// C[i, j] = alpha * acc[i * ld + j] + beta * C[i, j] for the valid mr x nr part of a tile.
+template <typename T>
+inline void store_tile(const T* acc, int ld, const Tile<T>& t) {
+  for (int i = 0; i < t.mr; ++i) {
+    T* ci = t.c + i * t.rsc;
+    if (t.beta == T(0)) {
+      for (int j = 0; j < t.nr; ++j) ci[j * t.csc] = t.alpha * acc[i * ld + j];
+    } else {
+      for (int j = 0; j < t.nr; ++j)
+        ci[j * t.csc] = t.alpha * acc[i * ld + j] + t.beta * ci[j * t.csc];
+    }
+  }
+}
+
+// Portable micro-kernel: a fixed-size accumulator the compiler keeps in (SSE) registers.
+template <typename T, int MR, int NR, bool EDGE>
+void ukernel_portable(const Tile<T>& t) {
+  alignas(64) T acc[MR * NR] = {};
+  const T* ar[MR];
+  for (int r = 0; r < MR; ++r) ar[r] = t.a + (r < t.mr ? r : t.mr - 1) * t.ars;
+  const T* b = t.b;
+  const int nr = EDGE ? t.nr : NR;
+  for (int64_t p = 0, off = 0; p < t.kc; ++p, off += t.aks, b += t.bks) {
+    for (int r = 0; r < MR; ++r) {
+      const T av = ar[r][off];
+      if (EDGE) {
+        for (int j = 0; j < nr; ++j) acc[r * NR + j] += av * b[j];
+      } else {
+        for (int j = 0; j < NR; ++j) acc[r * NR + j] += av * b[j];
+      }
+    }
+  }
+  store_tile(acc, NR, t);
+}
+
+#if defined(TGX_GEMM_AVX2)
+// ---- AVX2 / FMA vectors -------------------------------------------------------------------
+inline __m256i lane_mask8(int n) {  // lanes [0, n) of 8 set
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
+}
+inline __m256i lane_mask4(int n) {  // lanes [0, n) of 4 (64-bit) set
+  const __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), iota);
+}
+
+struct Avx2F {
+  using T = float;
+  using V = __m256;
+  using M = __m256i;
+  static constexpr int L = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V bcast(const T* p) { return _mm256_broadcast_ss(p); }
+  static V set1(T x) { return _mm256_set1_ps(x); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static M mask(int n) { return lane_mask8(n); }
+  static V maskload(const T* p, M m) { return _mm256_maskload_ps(p, m); }
+  static void maskstore(T* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
+};
+struct Avx2D {
+  using T = double;
+  using V = __m256d;
+  using M = __m256i;
+  static constexpr int L = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V bcast(const T* p) { return _mm256_broadcast_sd(p); }
+  static V set1(T x) { return _mm256_set1_pd(x); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static M mask(int n) { return lane_mask4(n); }
+  static V maskload(const T* p, M m) { return _mm256_maskload_pd(p, m); }
+  static void maskstore(T* p, M m, V v) { _mm256_maskstore_pd(p, m, v); }
+};
+
+namespace k_avx2 {
+#include "kernels/cpu/gemm_ukernel.inc"
+}  // namespace k_avx2
+
+#if defined(TGX_GEMM_AVX512)
+// ---- AVX-512 vectors (only this block is compiled for avx512f) ----------------------------
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+struct Avx512F {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int L = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static M mask(int n) { return n >= L ? M(0xFFFF) : n <= 0 ? M(0) : M((1u << n) - 1); }
+  static V maskload(const T* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void maskstore(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+};
+struct Avx512D {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  static constexpr int L = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static M mask(int n) { return n >= L ? M(0xFF) : n <= 0 ? M(0) : M((1u << n) - 1); }
+  static V maskload(const T* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void maskstore(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
+};
+namespace k_avx512 {
+#include "kernels/cpu/gemm_ukernel.inc"
+}  // namespace k_avx512
+#pragma GCC pop_options
+
+bool avx512_usable() {
+  static const bool ok = [] {
+    const char* off = std::getenv("TGX_GEMM_NO_AVX512");
+    if (off && *off && std::strcmp(off, "0") != 0) return false;
+    return cpu_has_avx512f();
+  }();
+  return ok;
+}
+#endif  // TGX_GEMM_AVX512
+#endif  // TGX_GEMM_AVX2
+
+// The micro-kernel and blocking for T on this CPU. KC x NR panels of B stay in L1 (or L2),
+// MC x KC blocks of A in L2, KC x NC blocks of B in L3.
+template <typename T>
+const Kernel<T>& select_kernel() {
+  static const Kernel<T> k = [] {
+    Kernel<T> r;
+    constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(TGX_GEMM_AVX512)
+    if (avx512_usable()) {
+      using W = std::conditional_t<f32, Avx512F, Avx512D>;
+      r.full = &k_avx512::ukernel<W, 8, 2, false>;
+      r.edge = &k_avx512::ukernel<W, 8, 2, true>;
+      r.mr = 8, r.nr = 2 * W::L;
+      // KC = 512 (measured on Zen 5): fewer passes over C beat keeping B's panel in L1.
+      r.kc = 512, r.mc = 96, r.nc = f32 ? 4096 : 2048;
+      return r;
+    }
+#endif
+#if defined(TGX_GEMM_AVX2)
+    using W = std::conditional_t<f32, Avx2F, Avx2D>;
+    r.full = &k_avx2::ukernel<W, 6, 2, false>;
+    r.edge = &k_avx2::ukernel<W, 6, 2, true>;
+    r.mr = 6, r.nr = 2 * W::L;
+#else
+    constexpr int NR = f32 ? 16 : 8;
+    r.full = &ukernel_portable<T, 6, NR, false>;
+    r.edge = &ukernel_portable<T, 6, NR, true>;
+    r.mr = 6, r.nr = NR;
+#endif
+    r.kc = 256, r.mc = f32 ? 144 : 72, r.nc = f32 ? 4096 : 2048;
+    return r;
+  }();
+  return k;
+}
+
+// ---- per-thread scratch -------------------------------------------------------------------
+// 64-byte aligned, grown on demand and kept for the thread's life (OpenMP threads persist).
+template <typename T> struct Scratch {
   T* ptr = nullptr;
-  explicit Buffer(int64_t n) : raw(new T[size_t(n) + 64 / sizeof(T)]) {
-    uintptr_t p = reinterpret_cast<uintptr_t>(raw.get());
-    ptr = reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
+  size_t cap = 0;
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { std::free(ptr); }
+  T* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      ptr = nullptr, cap = 0;
+      const size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+      ptr = static_cast<T*>(std::aligned_alloc(64, bytes));
+      if (!ptr) throw std::bad_alloc();
+      cap = n;
+    }
+    return ptr;
   }
 };
+template <typename T> T* scratch(int which, size_t n) {
+  static thread_local Scratch<T> s[2];
+  return s[which].get(n);
+}
 
 // ---- packing ------------------------------------------------------------------------------
 // A block (mc x kc, element (i, p) at a[i*rsa + p*csa]) -> MR-tall panels, buf[p*MR + r],
 // zero padded to a multiple of MR rows.
-template <typename T>
-void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* buf) {
-  constexpr int MR = Blocking<T>::MR;
+template <typename T, int MR>
+void pack_a_mr(int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* buf) {
   for (int64_t i = 0; i < mc; i += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - i);
     const T* ap = a + i * rsa;
-    if (mr == MR) {
-      if (csa == 1) {
-        for (int64_t p = 0; p < kc; ++p)
-          for (int r = 0; r < MR; ++r) buf[p * MR + r] = ap[r * rsa + p];
-      } else {
-        for (int64_t p = 0; p < kc; ++p)
-          for (int r = 0; r < MR; ++r) buf[p * MR + r] = ap[r * rsa + p * csa];
-      }
+    if (mr == MR && rsa == 1) {
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(buf + p * MR, ap + p * csa, sizeof(T) * MR);
+    } else if (mr == MR) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < MR; ++r) buf[p * MR + r] = ap[r * rsa + p * csa];
     } else {
-      for (int64_t p = 0; p < kc; ++p) {
+      for (int64_t p = 0; p < kc; ++p)
         for (int r = 0; r < MR; ++r) buf[p * MR + r] = r < mr ? ap[r * rsa + p * csa] : T(0);
-      }
     }
     buf += MR * kc;
   }
 }
-
-// Panels [jp0, jp1) of a B block (kc x nc, element (p, j) at b[p*rsb + j*csb]) -> NR-wide
-// panels, buf[panel*NR*kc + p*NR + c], zero padded.
 template <typename T>
-void pack_b(int64_t jp0, int64_t jp1, int64_t nc, int64_t kc, const T* b, int64_t rsb,
-            int64_t csb, T* buf) {
-  constexpr int NR = Blocking<T>::NR;
-  for (int64_t jp = jp0; jp < jp1; ++jp) {
-    const int64_t j = jp * NR;
+void pack_a(int mr_, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* buf) {
+  if (mr_ == 8) return pack_a_mr<T, 8>(mc, kc, a, rsa, csa, buf);
+  return pack_a_mr<T, 6>(mc, kc, a, rsa, csa, buf);
+}
+
+// A kc x nc block of B (element (p, j) at b[p*rsb + j*csb]) -> NR-wide panels,
+// buf[panel*NR*kc + p*NR + c], zero padded.
+template <typename T>
+void pack_b(int NR, int64_t nc, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* buf) {
+  for (int64_t j = 0; j < nc; j += NR) {
     const int64_t nr = std::min<int64_t>(NR, nc - j);
     const T* bp = b + j * csb;
-    T* out = buf + jp * NR * kc;
     if (nr == NR && csb == 1) {
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * NR, bp + p * rsb, sizeof(T) * NR);
-    } else if (nr == NR) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int c = 0; c < NR; ++c) out[p * NR + c] = bp[p * rsb + c * csb];
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int c = 0; c < NR; ++c) out[p * NR + c] = c < nr ? bp[p * rsb + c * csb] : T(0);
-    }
-  }
-}
-
-// ---- writing a tile back -----------------------------------------------------------------
-// C[i, j] = alpha * acc[i*NR + j] + beta * C[i, j] for the valid mr x nr part.
-template <typename T>
-void store_tile(const T* acc, T* c, int64_t rsc, int64_t csc, int mr, int nr, T alpha, T beta) {
-  constexpr int NR = Blocking<T>::NR;
-  for (int i = 0; i < mr; ++i) {
-    T* ci = c + i * rsc;
-    if (beta == T(0)) {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = alpha * acc[i * NR + j];
-    } else {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = alpha * acc[i * NR + j] + beta * ci[j * csc];
-    }
-  }
-}
-
-// ---- micro-kernels ------------------------------------------------------------------------
-#if defined(TGX_GEMM_AVX2)
-template <typename T> struct Vec;
-template <> struct Vec<float> {
-  using V = __m256;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static V set1(float x) { return _mm256_set1_ps(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-};
-template <> struct Vec<double> {
-  using V = __m256d;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const double* p) { return _mm256_loadu_pd(p); }
-  static V bcast(const double* p) { return _mm256_broadcast_sd(p); }
-  static V set1(double x) { return _mm256_set1_pd(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
-  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-};
-
-// 6 x (2 vectors) tile: 12 accumulators, 2 B loads and 6 broadcasts per k step.
-template <typename T>
-void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* c, int64_t rsc,
-                  int64_t csc, int mr, int nr, T alpha, T beta) {
-  using W = Vec<T>;
-  using V = typename W::V;
-  constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR, L = NR / 2;
-  static_assert(MR == 6, "the AVX2 micro-kernel is written for MR = 6");
-  V c00 = W::zero(), c01 = W::zero(), c10 = W::zero(), c11 = W::zero();
-  V c20 = W::zero(), c21 = W::zero(), c30 = W::zero(), c31 = W::zero();
-  V c40 = W::zero(), c41 = W::zero(), c50 = W::zero(), c51 = W::zero();
-  for (int64_t p = 0; p < kc; ++p) {
-    const V b0 = W::load(b), b1 = W::load(b + L);
-    V ai = W::bcast(a + 0); c00 = W::fma(ai, b0, c00); c01 = W::fma(ai, b1, c01);
-    ai = W::bcast(a + 1); c10 = W::fma(ai, b0, c10); c11 = W::fma(ai, b1, c11);
-    ai = W::bcast(a + 2); c20 = W::fma(ai, b0, c20); c21 = W::fma(ai, b1, c21);
-    ai = W::bcast(a + 3); c30 = W::fma(ai, b0, c30); c31 = W::fma(ai, b1, c31);
-    ai = W::bcast(a + 4); c40 = W::fma(ai, b0, c40); c41 = W::fma(ai, b1, c41);
-    ai = W::bcast(a + 5); c50 = W::fma(ai, b0, c50); c51 = W::fma(ai, b1, c51);
-    a += MR;
-    b += NR;
-  }
-  const V acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (mr == MR && nr == NR && csc == 1) {
-    const V va = W::set1(alpha), vb = W::set1(beta);
-    for (int i = 0; i < MR; ++i) {
-      T* ci = c + i * rsc;
-      for (int h = 0; h < 2; ++h) {
-        V r = W::mul(va, acc[i][h]);
-        if (beta != T(0)) r = W::fma(vb, W::load(ci + h * L), r);
-        W::store(ci + h * L, r);
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(buf + p * NR, bp + p * rsb, sizeof(T) * NR);
+    } else if (csb == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        std::memcpy(buf + p * NR, bp + p * rsb, sizeof(T) * size_t(nr));
+        std::fill(buf + p * NR + nr, buf + (p + 1) * NR, T(0));
       }
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int c = 0; c < NR; ++c) buf[p * NR + c] = c < nr ? bp[p * rsb + c * csb] : T(0);
     }
-    return;
+    buf += NR * kc;
   }
-  alignas(64) T tmp[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    W::store(tmp + i * NR, acc[i][0]);
-    W::store(tmp + i * NR + L, acc[i][1]);
-  }
-  store_tile(tmp, c, rsc, csc, mr, nr, alpha, beta);
 }
-#else
-// Portable: a fixed-size accumulator the compiler keeps in (SSE) registers and vectorises.
-template <typename T>
-void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* c, int64_t rsc,
-                  int64_t csc, int mr, int nr, T alpha, T beta) {
-  constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-  alignas(64) T acc[MR * NR] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    for (int i = 0; i < MR; ++i) {
-      const T ai = a[i];
-      for (int j = 0; j < NR; ++j) acc[i * NR + j] += ai * b[j];
-    }
-    a += MR;
-    b += NR;
-  }
-  store_tile(acc, c, rsc, csc, mr, nr, alpha, beta);
-}
-#endif
 
 // C = beta * C (beta == 0 writes zeros, ignoring nan in C).
 template <typename T>
@@ -264,68 +370,120 @@ bool gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x
   return true;
 }
 
+// Packing pays off when a panel is reused often enough: B is reused by every MR rows of A, A
+// by every NR columns of B. Unpacked operands must have a unit stride the kernel can use.
+inline bool want_pack_b(const GemmArgs& g, int mr) {
+  return g.csb != 1 || g.m > 4 * mr || (g.k > 64 && g.rsb % 256 == 0);
+}
+inline bool want_pack_a(const GemmArgs& g, int nr) {
+  return (g.rsa != 1 && g.csa != 1) || g.n > 8 * nr;
+}
+
+// One thread's GEMM on a sub-problem (pointers already offset).
+template <typename T>
+void gemm_serial(const Kernel<T>& K, const GemmArgs& g, T alpha, T beta) {
+  const int MR = K.mr, NR = K.nr;
+  const int64_t m = g.m, n = g.n, k = g.k;
+  if (m <= 0 || n <= 0) return;
+  const T* A = static_cast<const T*>(g.a);
+  const T* B = static_cast<const T*>(g.b);
+  T* C = static_cast<T*>(g.c);
+  const bool packb = want_pack_b(g, MR), packa = want_pack_a(g, NR);
+  const int64_t KC = K.kc, MC = K.mc, NC = K.nc;
+  T* bbuf = packb ? scratch<T>(0, size_t((std::min(n, NC) + NR - 1) / NR * NR * std::min(k, KC)))
+                  : nullptr;
+  T* abuf = packa ? scratch<T>(1, size_t((std::min(m, MC) + MR - 1) / MR * MR * std::min(k, KC)))
+                  : nullptr;
+  Tile<T> t;
+  t.alpha = alpha;
+  t.rsc = g.rsc, t.csc = g.csc;
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = std::min(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = std::min(KC, k - pc);
+      t.kc = kc;
+      t.beta = pc == 0 ? beta : T(1);
+      const T* bblock = B + pc * g.rsb + jc * g.csb;
+      if (packb) pack_b(NR, nc, kc, bblock, g.rsb, g.csb, bbuf);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        const int64_t mc = std::min(MC, m - ic);
+        const T* ablock = A + ic * g.rsa + pc * g.csa;
+        if (packa) pack_a(MR, mc, kc, ablock, g.rsa, g.csa, abuf);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          t.nr = int(std::min<int64_t>(NR, nc - jr));
+          auto fn = K.full;
+          if (packb) {
+            t.b = bbuf + jr * kc, t.bks = NR;
+          } else {
+            t.b = bblock + jr, t.bks = g.rsb;
+            if (t.nr < NR) fn = K.edge;
+          }
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            t.mr = int(std::min<int64_t>(MR, mc - ir));
+            if (packa) {
+              t.a = abuf + ir * kc, t.ars = 1, t.aks = MR;
+            } else {
+              t.a = ablock + ir * g.rsa, t.ars = g.rsa, t.aks = g.csa;
+            }
+            t.c = C + (ic + ir) * g.rsc + (jc + jr) * g.csc;
+            fn(t);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits C into a pm x pn grid (one block per thread, rows in multiples of MR, columns in
+// multiples of NR) minimising the padded compute plus the packing each thread does.
+inline void thread_grid(int nt, int64_t m, int64_t n, int64_t k, int mr, int nr, int& pm,
+                        int& pn) {
+  double best = -1;
+  for (int cn = 1; cn <= nt; ++cn) {
+    if (nt % cn) continue;
+    const int cm = nt / cn;
+    const int64_t rows = ((m + cm - 1) / cm + mr - 1) / mr * mr;
+    const int64_t cols = ((n + cn - 1) / cn + nr - 1) / nr * nr;
+    const double cost = double(rows) * double(cols) * double(k) +
+                        8.0 * double(k) * double(rows + cols);
+    if (best < 0 || cost < best) best = cost, pm = cm, pn = cn;
+  }
+}
+
 template <typename T>
 void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
-  constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-  constexpr int64_t KC = Blocking<T>::KC, MC = Blocking<T>::MC, NC = Blocking<T>::NC;
   const int64_t m = g.m, n = g.n, k = g.k;
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) return scale_c(g, beta);
   const T* A = static_cast<const T*>(g.a);
   const T* B = static_cast<const T*>(g.b);
   T* C = static_cast<T*>(g.c);
-  if (g.n == 1 && gemv(m, k, A, g.rsa, g.csa, B, g.rsb, C, g.rsc, alpha, beta)) return;
-  if (g.m == 1 && gemv(n, k, B, g.csb, g.rsb, A, g.csa, C, g.csc, alpha, beta)) return;
+  if (n == 1 && gemv(m, k, A, g.rsa, g.csa, B, g.rsb, C, g.rsc, alpha, beta)) return;
+  if (m == 1 && gemv(n, k, B, g.csb, g.rsb, A, g.csa, C, g.csc, alpha, beta)) return;
 
+  const Kernel<T>& K = select_kernel<T>();
   const double macs = double(m) * double(n) * double(k);
-  const int nthreads = macs < kParallelMacs ? 1 : std::max(1, get_num_threads());
-  const int64_t n_ic = (m + MC - 1) / MC;
-  Buffer<T> bbuf(((std::min(n, NC) + NR - 1) / NR) * NR * std::min(k, KC));
-
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    const int64_t nc = std::min(NC, n - jc);
-    const int64_t n_panels = (nc + NR - 1) / NR;
-    // Column chunks (in whole NR panels) so that small-m problems still give every thread work.
-    int64_t n_chunks = nthreads > 1 ? std::max<int64_t>(1, (2 * nthreads + n_ic - 1) / n_ic) : 1;
-    n_chunks = std::min(n_chunks, std::max<int64_t>(1, n_panels / 4));
-    const int64_t panels_per_chunk = (n_panels + n_chunks - 1) / n_chunks;
-    n_chunks = (n_panels + panels_per_chunk - 1) / panels_per_chunk;
-    const int64_t n_tiles = n_ic * n_chunks;
-
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = std::min(KC, k - pc);
-      const T beta_eff = pc == 0 ? beta : T(1);
-      const T* bblock = B + pc * g.rsb + jc * g.csb;
-      parallel_for(0, n_panels, nthreads > 1 ? 4 : n_panels, [&](int64_t p0, int64_t p1) {
-        pack_b(p0, p1, nc, kc, bblock, g.rsb, g.csb, bbuf.ptr);
-      });
-      parallel_for(0, n_tiles, nthreads > 1 ? 1 : n_tiles, [&](int64_t t0, int64_t t1) {
-        Buffer<T> abuf(((MC + MR - 1) / MR) * MR * kc);
-        int64_t packed_ic = -1;
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t ib = t / n_chunks, chunk = t % n_chunks;
-          const int64_t ic = ib * MC, mc = std::min(MC, m - ic);
-          if (ib != packed_ic) {
-            pack_a(mc, kc, A + ic * g.rsa + pc * g.csa, g.rsa, g.csa, abuf.ptr);
-            packed_ic = ib;
-          }
-          const int64_t jp0 = chunk * panels_per_chunk;
-          const int64_t jp1 = std::min(n_panels, jp0 + panels_per_chunk);
-          for (int64_t jp = jp0; jp < jp1; ++jp) {
-            const int64_t jr = jp * NR;
-            const int nr = int(std::min<int64_t>(NR, nc - jr));
-            const T* bp = bbuf.ptr + jp * NR * kc;
-            for (int64_t ir = 0; ir < mc; ir += MR) {
-              const int mr = int(std::min<int64_t>(MR, mc - ir));
-              T* cp = C + (ic + ir) * g.rsc + (jc + jr) * g.csc;
-              micro_kernel<T>(kc, abuf.ptr + ir * kc, bp, cp, g.rsc, g.csc, mr, nr, alpha,
-                              beta_eff);
-            }
-          }
-        }
-      });
+  int nt = 1;
+#ifdef _OPENMP
+  if (macs >= kParallelGemmMacs && !omp_in_parallel()) nt = std::max(1, get_num_threads());
+#endif
+  if (nt == 1) return gemm_serial(K, g, alpha, beta);
+  int pm = 1, pn = 1;
+  thread_grid(nt, m, n, k, K.mr, K.nr, pm, pn);
+  const int64_t rows = ((m + pm - 1) / pm + K.mr - 1) / K.mr * K.mr;
+  const int64_t cols = ((n + pn - 1) / pn + K.nr - 1) / K.nr * K.nr;
+  parallel_for(0, int64_t(pm) * pn, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t i0 = (t / pn) * rows, j0 = (t % pn) * cols;
+      if (i0 >= m || j0 >= n) continue;
+      GemmArgs s = g;
+      s.m = std::min(rows, m - i0), s.n = std::min(cols, n - j0);
+      s.a = A + i0 * g.rsa;
+      s.b = B + j0 * g.csb;
+      s.c = C + i0 * g.rsc + j0 * g.csc;
+      gemm_serial(K, s, alpha, beta);
     }
-  }
+  });
 }
 
 // Integer GEMM: a plain row-times-matrix loop; arithmetic wraps (unsigned) like PyTorch's.
