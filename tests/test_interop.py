@@ -166,7 +166,11 @@ def test_ndarray_operators_return_tensor():
     e = np.exp(t)
     assert isinstance(e, np.ndarray)
     np.testing.assert_allclose(e, np.exp([10.0, 20.0]), rtol=1e-6)
-    assert isinstance(np.sum(tgx.tensor([1, 2])), (np.integer, np.ndarray))
+    # NumPy reductions call the method of the same name (t.sum(axis=None, out=None)), as with
+    # PyTorch: the result is a Tensor.
+    s = np.sum(tgx.tensor([1, 2]))
+    assert isinstance(s, tgx.Tensor) and s.item() == 3
+    assert np.mean(tgx.tensor([1.0, 2.0])).item() == 1.5
 
 
 def Tensor_has_priority():

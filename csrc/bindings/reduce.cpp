@@ -85,16 +85,29 @@ void init_reduce(py::module_& m) {
   py::object max_t = rt.attr("max"), min_t = rt.attr("min"), aminmax_t = rt.attr("aminmax");
 
   // ---- sum / mean / prod ----
+  // `axis` is accepted as an alias of `dim`, and `out=`, as PyTorch does, so that NumPy's
+  // np.sum(t) / np.mean(t) (which call t.sum(axis=None, out=None)) work.
   auto def_sum_like = [&](const char* name, auto op, const char* doc) {
-    auto fn = [op, name](const Tensor& x, py::handle dim, bool keepdim, py::handle dtype) {
-      Dims d = dims_from_py(dim, name);
+    auto fn = [op, name](const Tensor& x, py::handle dim, bool keepdim, py::handle dtype,
+                         py::handle axis, py::handle out) {
+      TGX_CHECK(dim.is_none() || axis.is_none(), TypeError, "[", name,
+                "] got both dim and its alias axis");
+      Dims d = dims_from_py(dim.is_none() ? axis : dim, name);
       auto dt = opt_dtype(dtype);
-      return maybe_nogil(x->numel(), [&] { return op(x, d, keepdim, dt); });
+      Tensor r = maybe_nogil(x->numel(), [&] { return op(x, d, keepdim, dt); });
+      if (out.is_none()) return r;
+      TGX_CHECK(py::isinstance<TensorImpl>(out), TypeError, "[", name, "] out must be a Tensor");
+      Tensor o = out.cast<Tensor>();
+      TGX_CHECK(o->shape == r->shape, ValueError, "[", name, "] out has shape ", o->shape,
+                " but the result has shape ", r->shape);
+      return ops::copy_(o, r);
     };
     m.def(name, fn, py::arg("input").none(false), py::arg("dim") = py::none(),
-          py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none(), doc);
+          py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none(),
+          py::arg("axis") = py::none(), py::arg("out") = py::none(), doc);
     cls.def(name, fn, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-            py::arg("dtype") = py::none(), doc);
+            py::arg("dtype") = py::none(), py::arg("axis") = py::none(),
+            py::arg("out") = py::none(), doc);
   };
   def_sum_like("sum", [](const Tensor& x, const Dims& d, bool k, std::optional<DType> dt) {
     return ops::sum(x, d, k, dt);
