@@ -116,6 +116,12 @@ Tensor optional_out(py::handle out) {
 
 int64_t work_of(const Tensor& a, const Tensor& b) { return std::max(a->numel(), b->numel()); }
 
+// isinstance(h, Tensor) without pybind11's type-registry lookup on every call.
+bool is_tensor(py::handle h) {
+  static PyTypeObject* type = reinterpret_cast<PyTypeObject*>(py::type::of<TensorImpl>().ptr());
+  return Py_TYPE(h.ptr()) == type || PyType_IsSubtype(Py_TYPE(h.ptr()), type);
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
@@ -151,10 +157,11 @@ void init_elementwise(py::module_& m) {
     }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), "In-place form.");
 
     // Operators return NotImplemented for operand types they cannot take, as Python expects.
-    auto convert = [name](py::handle h, Tensor& out) {
-      if (py::isinstance<TensorImpl>(h)) { out = h.cast<Tensor>(); return true; }
+    // A Python number next to a float tensor is stored in that tensor's dtype at once.
+    auto convert = [name](const Tensor& self, py::handle h, Tensor& out) {
+      if (is_tensor(h)) { out = h.cast<Tensor>(); return true; }
       Scalar s;
-      if (scalar_from_py(h, s)) { out = ops::scalar_tensor(s); return true; }
+      if (scalar_from_py(h, s)) { out = ops::wrapped_scalar_like(s, self); return true; }
       if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h) || py::isinstance<py::array>(h)) {
         out = to_tensor_arg(h, name);
         return true;
@@ -164,7 +171,7 @@ void init_elementwise(py::module_& m) {
     if (spec.dunder) {
       cls.def(spec.dunder, [op, convert](const Tensor& self, py::handle other) -> py::object {
         Tensor y;
-        if (!convert(other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        if (!convert(self, other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         return py::cast(maybe_nogil(work_of(self, y), [&] { return ops::binary(op, self, y); }));
       }, py::is_operator());
     }
@@ -173,7 +180,7 @@ void init_elementwise(py::module_& m) {
       bool is_cmp = op >= BinaryOp::Lt && op <= BinaryOp::Ge;
       cls.def(spec.rdunder, [op, convert, is_cmp](const Tensor& self, py::handle other) -> py::object {
         Tensor y;
-        if (!convert(other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        if (!convert(self, other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         BinaryOp rop = op;
         if (is_cmp) {
           rop = op == BinaryOp::Lt ? BinaryOp::Gt : op == BinaryOp::Le ? BinaryOp::Ge
@@ -186,7 +193,7 @@ void init_elementwise(py::module_& m) {
     if (spec.idunder) {
       cls.def(spec.idunder, [op, convert](const Tensor& self, py::handle other) -> py::object {
         Tensor y;
-        if (!convert(other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        if (!convert(self, other, y)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         return py::cast(maybe_nogil(work_of(self, y), [&] { return ops::binary_(op, self, y); }));
       }, py::is_operator());
     }

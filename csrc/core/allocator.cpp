@@ -2,6 +2,11 @@
 // not pay the kernel's page faults again (glibc returns big blocks to the OS on free, and the
 // next allocation faults every page in anew). Thread-safe; the cache is bounded and emptied
 // whenever an allocation fails, so memory goes back to the system under pressure.
+// Small blocks (<= kSmallMax bytes, the per-op outputs of tiny tensors) go through a per-thread
+// free list first: no lock, no hashing. Each thread keeps at most kSmallPerClass blocks per size
+// class and hands them back to the shared cache when it exits.
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -28,6 +33,11 @@ size_t size_class(size_t nbytes) {
   return (nbytes + step - 1) / step * step;
 }
 
+constexpr size_t kSmallMax = 1024;
+constexpr size_t kSmallClasses = kSmallMax / kAlignment;  // 64, 128, ..., 1024 bytes
+constexpr size_t kSmallPerClass = 16;
+struct ThreadCache;
+
 struct CachingAllocator {
   std::mutex mu;
   std::unordered_map<size_t, std::vector<void*>> free_blocks;
@@ -35,6 +45,9 @@ struct CachingAllocator {
   size_t cache_limit = size_t(2) << 30;  // 2 GiB of idle blocks at most
   bool enabled = TGX_ALLOCATOR_CACHE_DEFAULT;
   MemoryStats stats;
+  // The per-thread small-block caches (ThreadCache below), for the stats; guarded by mu.
+  std::vector<ThreadCache*> thread_caches;
+  size_t exited_small_hits = 0;
 
   CachingAllocator() {
     const char* env = std::getenv("TGX_ALLOCATOR_CACHE");
@@ -111,19 +124,102 @@ CachingAllocator& allocator() {
   return *a;
 }
 
+// Per-thread free lists for small size classes (class c holds blocks of (c + 1) * 64 bytes).
+// The shared stats count parked blocks as allocated; each cache counts what it parked and the
+// allocations it served, in single-writer atomics (plain loads and stores, no lock prefix) that
+// cpu_memory_stats() reads.
+thread_local bool tls_cache_gone = false;  // trivially destructible: safe to read at thread exit
+
+struct ThreadCache {
+  void* blocks[kSmallClasses][kSmallPerClass];
+  uint32_t count[kSmallClasses] = {};
+  std::atomic<int64_t> parked_bytes{0};
+  std::atomic<size_t> hits{0};
+
+  ThreadCache() {
+    std::lock_guard<std::mutex> lock(allocator().mu);
+    allocator().thread_caches.push_back(this);
+  }
+  ~ThreadCache() {
+    flush();
+    auto& a = allocator();
+    std::lock_guard<std::mutex> lock(a.mu);
+    a.exited_small_hits += hits.load(std::memory_order_relaxed);
+    a.thread_caches.erase(std::find(a.thread_caches.begin(), a.thread_caches.end(), this));
+    tls_cache_gone = true;
+  }
+  static void add(std::atomic<int64_t>& v, int64_t d) {
+    v.store(v.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
+  void* pop(size_t c) {
+    add(parked_bytes, -int64_t((c + 1) * kAlignment));
+    hits.store(hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return blocks[c][--count[c]];
+  }
+  void push(size_t c, void* p) {
+    add(parked_bytes, int64_t((c + 1) * kAlignment));
+    blocks[c][count[c]++] = p;
+  }
+  void flush() {
+    for (size_t c = 0; c < kSmallClasses; ++c) {
+      while (count[c]) {
+        add(parked_bytes, -int64_t((c + 1) * kAlignment));
+        allocator().free(blocks[c][--count[c]], (c + 1) * kAlignment);
+      }
+    }
+  }
+};
+
+ThreadCache* thread_cache() {
+  if (tls_cache_gone || !allocator().enabled) return nullptr;
+  thread_local ThreadCache cache;
+  return &cache;
+}
+
+size_t small_class_index(size_t nbytes) { return (nbytes ? nbytes - 1 : 0) / kAlignment; }
+
 }  // namespace
 
-void* cpu_alloc(size_t nbytes) { return allocator().alloc(nbytes); }
-void cpu_free(void* ptr, size_t nbytes) { allocator().free(ptr, nbytes); }
+void* cpu_alloc(size_t nbytes) {
+  if (nbytes <= kSmallMax) {
+    ThreadCache* tc = thread_cache();
+    size_t c = small_class_index(nbytes);
+    if (tc && tc->count[c]) return tc->pop(c);
+  }
+  return allocator().alloc(nbytes);
+}
+
+void cpu_free(void* ptr, size_t nbytes) {
+  if (ptr && nbytes <= kSmallMax) {
+    ThreadCache* tc = thread_cache();
+    size_t c = small_class_index(nbytes);
+    if (tc && tc->count[c] < kSmallPerClass) return tc->push(c, ptr);
+  }
+  allocator().free(ptr, nbytes);
+}
 
 MemoryStats cpu_memory_stats() {
-  std::lock_guard<std::mutex> lock(allocator().mu);
-  MemoryStats s = allocator().stats;
-  s.cache_enabled = allocator().enabled;
+  auto& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mu);
+  MemoryStats s = a.stats;
+  s.cache_enabled = a.enabled;
+  // Small blocks parked in per-thread lists are idle (cached), not allocated.
+  int64_t parked = 0;
+  size_t hits = a.exited_small_hits;
+  for (ThreadCache* tc : a.thread_caches) {
+    parked += tc->parked_bytes.load(std::memory_order_relaxed);
+    hits += tc->hits.load(std::memory_order_relaxed);
+  }
+  size_t p = std::min(size_t(std::max<int64_t>(parked, 0)), s.allocated_bytes);
+  s.allocated_bytes -= p;
+  s.cached_bytes += p;
+  s.alloc_count += hits;
+  s.cache_hits += hits;
   return s;
 }
 
 void cpu_empty_cache() {
+  if (ThreadCache* tc = thread_cache()) tc->flush();
   std::lock_guard<std::mutex> lock(allocator().mu);
   allocator().release_all_locked();
 }

@@ -5,8 +5,39 @@
 
 namespace tgx {
 
+namespace {
+// The common case, handled without the general build: every input is either contiguous with the
+// output's shape or a single element (a scalar broadcast), and the output is contiguous. The
+// result is one flat dim, exactly what the general build would produce after merging.
+bool build_flat(std::initializer_list<const TensorImpl*> operands, TensorIter& it) {
+  const TensorImpl* out = *operands.begin();
+  if (!out->is_contiguous()) return false;
+  int k = 0;
+  for (const TensorImpl* t : operands) {
+    int64_t stride = int64_t(itemsize(t->dtype));
+    if (t->ndim() == 0 || (k > 0 && t->numel() == 1 && t->ndim() <= out->ndim())) {
+      stride = 0;
+    } else if (k > 0 && !(t->shape == out->shape && t->is_contiguous())) {
+      return false;
+    }
+    it.data[k] = t->raw();
+    it.strides[k][0] = stride;
+    ++k;
+  }
+  it.nops = k;
+  it.ndim = 1;
+  it.numel = out->numel();
+  it.shape[0] = it.numel;
+  if (it.numel == 1)  // as the general build: a single element has no strides
+    for (int o = 0; o < k; ++o) it.strides[o][0] = 0;
+  return true;
+}
+}  // namespace
+
 TensorIter TensorIter::build(std::initializer_list<const TensorImpl*> operands, const char* op) {
   TensorIter it;
+  if (operands.size() >= 1 && operands.size() <= size_t(kMaxOperands) && build_flat(operands, it))
+    return it;
   it.nops = int(operands.size());
   TGX_CHECK(it.nops >= 1 && it.nops <= kMaxOperands, RuntimeError, "[", op,
             "] internal: bad operand count ", it.nops);

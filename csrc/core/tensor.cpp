@@ -37,14 +37,16 @@ int64_t checked_numel(const Shape& shape, DType dtype, const char* op) {
   return n;
 }
 
-Tensor empty(const Shape& shape, DType dtype, Device device) {
+Tensor empty(const Shape& shape, DType dtype, Device device) { return empty(Shape(shape), dtype, device); }
+
+Tensor empty(Shape&& shape, DType dtype, Device device) {
   TGX_CHECK(device.type == DeviceType::CPU, NotImplementedError,
             "[empty] only the cpu device is available in this build");
   int64_t n = checked_numel(shape, dtype, "empty");
   auto t = std::make_shared<TensorImpl>();
   t->storage = Storage::allocate(size_t(n) * itemsize(dtype), device);
-  t->shape = shape;
   t->strides = contiguous_strides(shape);
+  t->shape = std::move(shape);
   t->dtype = dtype;
   return t;
 }

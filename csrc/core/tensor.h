@@ -73,6 +73,7 @@ Shape contiguous_strides(const Shape& shape);
 // Validates sizes (no negatives, no overflow of numel * itemsize) and returns numel.
 int64_t checked_numel(const Shape& shape, DType dtype, const char* op);
 Tensor empty(const Shape& shape, DType dtype, Device device = {});
+Tensor empty(Shape&& shape, DType dtype, Device device = {});  // takes the shape over
 // A view sharing t's storage (and so its version counter).
 Tensor make_view(const Tensor& t, Shape shape, Shape strides, int64_t offset);
 

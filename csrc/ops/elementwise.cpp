@@ -59,6 +59,15 @@ Tensor scalar_tensor(const Scalar& s, bool wrapped) {
   return t;
 }
 
+Tensor wrapped_scalar_like(const Scalar& s, const Tensor& other) {
+  if (!is_floating(other->dtype)) return scalar_tensor(s);
+  // A float tensor with any Python number computes in the tensor's dtype (result_type), so the
+  // number is stored in that dtype right away instead of being cast by every op.
+  Tensor t = scalar_tensor(s, other->dtype);
+  t->is_wrapped_number = true;
+  return t;
+}
+
 Tensor scalar_tensor(const Scalar& s, DType dtype) {
   Tensor t = empty({}, dtype);
   dispatch(dtype, [&](auto tag) {
@@ -201,9 +210,11 @@ DType binary_compute_dtype(BinaryOp op, DType promoted) {
 }
 
 Tensor run_binary(BinaryOp op, DType cdt, const Tensor& out, const Tensor& a, const Tensor& b) {
-  Tensor ac = cast(a, cdt), bc = cast(b, cdt);
   if (out->numel() == 0) return out;
-  TensorIter it = TensorIter::build({out.get(), ac.get(), bc.get()}, binary_name(op));
+  Tensor ac = a->dtype == cdt ? nullptr : cast(a, cdt), bc = b->dtype == cdt ? nullptr : cast(b, cdt);
+  const TensorImpl* pa = ac ? ac.get() : a.get();
+  const TensorImpl* pb = bc ? bc.get() : b.get();
+  TensorIter it = TensorIter::build({out.get(), pa, pb}, binary_name(op));
   bool zero_div = TGX_KERNEL(binary_kernel)(op, cdt, it);
   TGX_CHECK(!zero_div, ZeroDivisionError, "[", binary_name(op), "] integer division by zero");
   return out;
@@ -299,11 +310,13 @@ void check_no_out_grad(const char* name, std::initializer_list<const Tensor*> ar
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   const char* name = binary_name(op);
-  DType cdt = binary_compute_dtype(op, result_type({a.get(), b.get()}));
+  // Same dtype, not a wrapped number: that dtype is the promoted one (result_type's fast path).
+  bool same = a->dtype == b->dtype && !a->is_wrapped_number && !b->is_wrapped_number;
+  DType cdt = binary_compute_dtype(op, same ? a->dtype : result_type({a.get(), b.get()}));
   DType odt = binary_writes_bool(op) ? DType::Bool : cdt;
-  Shape shape = broadcast_shapes(a->shape, b->shape, name);
+  Shape shape = a->shape == b->shape ? a->shape : broadcast_shapes(a->shape, b->shape, name);
   if (!out) {
-    Tensor r = run_binary(op, cdt, empty(shape, odt), a, b);
+    Tensor r = run_binary(op, cdt, empty(std::move(shape), odt), a, b);
     if (autograd::needs_record({&a, &b})) record_binary(op, a, b, r);
     return r;
   }
@@ -434,7 +447,8 @@ Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out) {
   }
   DType odt = unary_writes_bool(op) ? DType::Bool : cdt;
   bool identity = !is_floating(cdt) && op >= UnaryOp::Floor && op <= UnaryOp::Trunc;
-  Tensor ac = cast(a, cdt);
+  Tensor ac = cdt == dt ? nullptr : cast(a, cdt);
+  const TensorImpl* pa = ac ? ac.get() : a.get();
   Tensor result = out;
   if (out) {
     check_out(name, out, a->shape, odt);
@@ -443,10 +457,10 @@ Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out) {
   if (!result) result = empty(a->shape, odt);
   if (result->numel()) {
     if (identity) {
-      TensorIter it = TensorIter::build({result.get(), ac.get()}, name);
+      TensorIter it = TensorIter::build({result.get(), pa}, name);
       TGX_KERNEL(copy_kernel)(odt, cdt, it);
     } else {
-      TensorIter it = TensorIter::build({result.get(), ac.get()}, name);
+      TensorIter it = TensorIter::build({result.get(), pa}, name);
       TGX_KERNEL(unary_kernel)(op, cdt, it);
     }
   }

@@ -11,6 +11,9 @@ DType result_type(std::initializer_list<const TensorImpl*> operands);
 // A Python number as a 0-d "wrapped number" tensor (bool, int64 or float64 storage).
 Tensor scalar_tensor(const Scalar& s, bool wrapped = true);
 Tensor scalar_tensor(const Scalar& s, DType dtype);
+// The wrapped number for `s` as an operand next to `other`: stored in other's dtype when that is
+// floating (the dtype the op computes in anyway), else as scalar_tensor(s).
+Tensor wrapped_scalar_like(const Scalar& s, const Tensor& other);
 
 Tensor to_dtype(const Tensor& t, DType dtype, bool copy = false);
 Tensor contiguous(const Tensor& t);
