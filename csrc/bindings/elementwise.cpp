@@ -122,6 +122,52 @@ bool is_tensor(py::handle h) {
   return Py_TYPE(h.ptr()) == type || PyType_IsSubtype(Py_TYPE(h.ptr()), type);
 }
 
+// Operators return NotImplemented for operand types they cannot take, as Python expects.
+// A Python number next to a float tensor is stored in that tensor's dtype at once.
+bool convert_operand(const Tensor& self, py::handle h, Tensor& out, const char* name) {
+  if (is_tensor(h)) { out = h.cast<Tensor>(); return true; }
+  Scalar s;
+  if (scalar_from_py(h, s)) { out = ops::wrapped_scalar_like(s, self); return true; }
+  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h) || py::isinstance<py::array>(h)) {
+    out = to_tensor_arg(h, name);
+    return true;
+  }
+  return false;
+}
+
+// The hottest operators also go straight into the Tensor type's number slots: Python then calls
+// them without looking up __add__/__radd__, binding a method and running pybind11's overload
+// dispatcher. Same behaviour as the bound dunders (which stay, for explicit calls): Python calls
+// the slot for `t + x` and for `x + t` alike, so the slot works out which side the tensor is on.
+template <BinaryOp op>
+PyObject* number_slot(PyObject* a, PyObject* b) {
+  try {
+    bool forward = is_tensor(a);
+    Tensor self = py::handle(forward ? a : b).cast<Tensor>();
+    Tensor other;
+    if (!convert_operand(self, forward ? b : a, other, ops::binary_name(op))) Py_RETURN_NOTIMPLEMENTED;
+    Tensor r = maybe_nogil(work_of(self, other), [&] {
+      return forward ? ops::binary(op, self, other) : ops::binary(op, other, self);
+    });
+    return py::cast(std::move(r)).release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
+// Must run after the dunders are defined: setting __add__ on the type resets nb_add.
+void install_number_slots(TensorClass& cls) {
+  PyNumberMethods* nb = reinterpret_cast<PyTypeObject*>(cls.ptr())->tp_as_number;
+  nb->nb_add = number_slot<BinaryOp::Add>;
+  nb->nb_subtract = number_slot<BinaryOp::Sub>;
+  nb->nb_multiply = number_slot<BinaryOp::Mul>;
+  nb->nb_true_divide = number_slot<BinaryOp::Div>;
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
@@ -156,17 +202,8 @@ void init_elementwise(py::module_& m) {
       return maybe_nogil(work_of(self, y), [&] { return ops::binary_(op, self, y); });
     }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), "In-place form.");
 
-    // Operators return NotImplemented for operand types they cannot take, as Python expects.
-    // A Python number next to a float tensor is stored in that tensor's dtype at once.
     auto convert = [name](const Tensor& self, py::handle h, Tensor& out) {
-      if (is_tensor(h)) { out = h.cast<Tensor>(); return true; }
-      Scalar s;
-      if (scalar_from_py(h, s)) { out = ops::wrapped_scalar_like(s, self); return true; }
-      if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h) || py::isinstance<py::array>(h)) {
-        out = to_tensor_arg(h, name);
-        return true;
-      }
-      return false;
+      return convert_operand(self, h, out, name);
     };
     if (spec.dunder) {
       cls.def(spec.dunder, [op, convert](const Tensor& self, py::handle other) -> py::object {
@@ -198,6 +235,7 @@ void init_elementwise(py::module_& m) {
       }, py::is_operator());
     }
   }
+  install_number_slots(cls);
   cls.attr("__hash__") = py::module_::import("builtins").attr("object").attr("__hash__");
   for (auto& [alias, target] : kBinaryAliases) {
     m.attr(alias) = m.attr(target);
