@@ -62,6 +62,9 @@ void init_autograd(py::module_& m);
 }  // namespace tgx::bind
 
 namespace pybind11::detail {
+// Shape converts like std::vector<int64_t>: from any sequence of ints, to a list.
+template <> struct type_caster<tgx::Shape> : list_caster<tgx::Shape, int64_t> {};
+
 template <> struct type_caster<tgx::DType> {
  public:
   PYBIND11_TYPE_CASTER(tgx::DType, const_name("dtype"));

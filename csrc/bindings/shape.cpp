@@ -269,7 +269,7 @@ void init_copies(py::module_& m, TensorClass& cls) {
   cls.def("flipud", flipud, "A copy with dim 0 reversed (>= 1-d).");
   auto roll = [](const Tensor& t, py::handle shifts, py::handle dims) {
     Dims s = shape_from_py(shifts, "roll");
-    Dims d = dims.is_none() ? Dims{} : shape_from_py(dims, "roll");
+    Dims d = dims.is_none() ? Dims{} : Dims(shape_from_py(dims, "roll"));
     TGX_CHECK(dims.is_none() || !d.empty(), ValueError, "[roll] dims must not be empty");
     return big(t, [&] { return ops::roll(t, s, d); });
   };

@@ -8,11 +8,11 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/shape.h"
 #include "core/storage.h"
 
 namespace tgx {
 
-using Shape = std::vector<int64_t>;
 struct TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
 struct Node;  // autograd/node.h
