@@ -139,15 +139,28 @@ bool convert_operand(const Tensor& self, py::handle h, Tensor& out, const char* 
 // them without looking up __add__/__radd__, binding a method and running pybind11's overload
 // dispatcher. Same behaviour as the bound dunders (which stay, for explicit calls): Python calls
 // the slot for `t + x` and for `x + t` alike, so the slot works out which side the tensor is on.
+// The Tensor inside a Python Tensor object, by reference (no shared_ptr copy); valid while the
+// object is; null if its C++ part was never constructed.
+const Tensor* held_tensor(PyObject* o) {
+  auto vh = reinterpret_cast<py::detail::instance*>(o)->get_value_and_holder();
+  return vh.holder_constructed() ? &vh.holder<Tensor>() : nullptr;
+}
+
 template <BinaryOp op>
 PyObject* number_slot(PyObject* a, PyObject* b) {
   try {
     bool forward = is_tensor(a);
-    Tensor self = py::handle(forward ? a : b).cast<Tensor>();
-    Tensor other;
-    if (!convert_operand(self, forward ? b : a, other, ops::binary_name(op))) Py_RETURN_NOTIMPLEMENTED;
-    Tensor r = maybe_nogil(work_of(self, other), [&] {
-      return forward ? ops::binary(op, self, other) : ops::binary(op, other, self);
+    PyObject* oh = forward ? b : a;
+    const Tensor* self = held_tensor(forward ? a : b);
+    const Tensor* other = is_tensor(oh) ? held_tensor(oh) : nullptr;
+    Tensor converted;
+    if (!self || (!other && is_tensor(oh))) Py_RETURN_NOTIMPLEMENTED;
+    if (!other) {
+      if (!convert_operand(*self, oh, converted, ops::binary_name(op))) Py_RETURN_NOTIMPLEMENTED;
+      other = &converted;
+    }
+    Tensor r = maybe_nogil(work_of(*self, *other), [&] {
+      return forward ? ops::binary(op, *self, *other) : ops::binary(op, *other, *self);
     });
     return py::cast(std::move(r)).release().ptr();
   } catch (py::error_already_set& e) {
