@@ -146,6 +146,14 @@ const Tensor* held_tensor(PyObject* o) {
   return vh.holder_constructed() ? &vh.holder<Tensor>() : nullptr;
 }
 
+// `self` of a method bound with a py::handle first argument: checked, then held by reference.
+const Tensor& self_tensor(py::handle h) {
+  const Tensor* t = is_tensor(h) ? held_tensor(h.ptr()) : nullptr;
+  TGX_CHECK(t, TypeError, "expected a Tensor as self, got ",
+            std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+  return *t;
+}
+
 template <BinaryOp op>
 PyObject* number_slot(PyObject* a, PyObject* b) {
   try {
@@ -261,13 +269,15 @@ void init_elementwise(py::module_& m) {
       Tensor o = optional_out(out);
       return maybe_nogil(a->numel(), [&] { return ops::unary(op, a, o); });
     }, py::arg("input").none(false), py::kw_only(), py::arg("out") = py::none(), spec.doc);
-    cls.def(spec.name, [op](const Tensor& a) {
+    cls.def(spec.name, [op](py::handle self) {  // self by reference: no shared_ptr copy
+      const Tensor& a = self_tensor(self);
       return maybe_nogil(a->numel(), [&] { return ops::unary(op, a); });
     }, spec.doc);
     cls.def((std::string(spec.name) + "_").c_str(), [op](const Tensor& a) {
       return maybe_nogil(a->numel(), [&] { return ops::unary_(op, a); });
     }, "In-place form.");
-    if (spec.dunder) cls.def(spec.dunder, [op](const Tensor& a) { return ops::unary(op, a); });
+    if (spec.dunder)
+      cls.def(spec.dunder, [op](py::handle self) { return ops::unary(op, self_tensor(self)); });
   }
   for (auto& [alias, target] : kUnaryAliases) {
     m.attr(alias) = m.attr(target);
