@@ -60,7 +60,7 @@ OPS = [
     ("permute", lambda m, x: x.permute(2, 0, 1), [(2, 3, 4)]),
     ("movedim", lambda m, x: m.movedim(x, 0, 2), [(2, 3, 4)]),
     ("t", lambda m, x: x.t(), [(3, 4)]),
-    ("T", lambda m, x: x.T, [(2, 3, 4)]),
+    ("T", lambda m, x: x.T, [(3, 4)]),
     ("mT", lambda m, x: x.mT, [(2, 3, 4)]),
     ("expand", lambda m, x: x.expand(2, 3, 4), [(3, 1)]),
     ("expand_as", lambda m, x, y: x.expand_as(y) * y, [(1, 4), (3, 4)]),
