@@ -5,6 +5,7 @@
 #include "autograd/node.h"
 #include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
+#include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -523,6 +524,105 @@ Term contract(Term a, Term b, const std::vector<bool>& keep, const std::vector<i
 
 }  // namespace
 
+// ---- einsum autograd --------------------------------------------------------------------
+// The grad of operand i is itself an einsum: the output's grad with the other operands, to
+// operand i's subscripts. Labels only operand i has come from a ones vector, a repeated label
+// (a diagonal) from an identity matrix with a fresh label, and operand i's ellipsis dims from a
+// ones tensor of their shape; dims that operand i broadcast (size 1) are summed at the end.
+namespace {
+std::vector<std::string> tokens(const std::string& term) {
+  std::vector<std::string> t;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if (term[i] == '.') { t.push_back("..."); i += 2; }
+    else t.push_back(std::string(1, term[i]));
+  }
+  return t;
+}
+
+Tensor einsum_grad(const Tensor& g, const std::vector<std::string>& terms, const std::string& out_term,
+                   const std::vector<Tensor>& ops, size_t i) {
+  std::string used = out_term;
+  for (const auto& t : terms) used += t;
+  auto fresh = [&]() {
+    for (char c : std::string("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+      if (used.find(c) == std::string::npos) { used += c; return c; }
+    throw NotImplementedError("[einsum] backward ran out of subscript letters");
+  };
+  const Tensor& x = ops[i];
+  const DType dt = x->dtype;
+  std::vector<std::string> toks = tokens(terms[i]);
+  const int64_t named = int64_t(std::count_if(toks.begin(), toks.end(), [](auto& s) { return s != "..."; }));
+  const int64_t n_ell_i = x->ndim() - named;
+  std::vector<std::string> in_terms = {out_term};
+  std::vector<Tensor> in_ops = {g};
+  for (size_t j = 0; j < ops.size(); ++j)
+    if (j != i) in_terms.push_back(terms[j]), in_ops.push_back(ops[j]);
+  std::string others = out_term;
+  for (size_t j = 0; j < terms.size(); ++j) if (j != i) others += terms[j];
+  std::string target, seen;
+  int64_t d = 0, ell_pos = -1;
+  for (const auto& tk : toks) {
+    if (tk == "...") {
+      ell_pos = int64_t(target.size() - std::count(target.begin(), target.end(), '.'));
+      target += "...";
+      Shape es(x->shape.begin() + d, x->shape.begin() + d + n_ell_i);
+      in_terms.push_back("..."), in_ops.push_back(ones(es, dt));
+      d += n_ell_i;
+      continue;
+    }
+    const char c = tk[0];
+    const int64_t size = x->shape[size_t(d++)];
+    if (seen.find(c) != std::string::npos) {  // a diagonal: delta(c, f)
+      const char f = fresh();
+      target += f;
+      in_terms.push_back(std::string{c, f}), in_ops.push_back(eye(size, size, dt));
+      continue;
+    }
+    seen += c;
+    target += c;
+    if (others.find(c) == std::string::npos)  // only this operand has c: broadcast over it
+      in_terms.push_back(std::string(1, c)), in_ops.push_back(ones({size}, dt));
+  }
+  std::string geq;
+  for (size_t j = 0; j < in_terms.size(); ++j) geq += (j ? "," : "") + in_terms[j];
+  Tensor r = einsum(geq + "->" + target, in_ops);
+  const int64_t extra = r->ndim() - x->ndim();
+  if (extra > 0) {  // ellipsis dims this operand does not have
+    std::vector<int64_t> dims;
+    for (int64_t k = 0; k < extra; ++k) dims.push_back(ell_pos + k);
+    r = sum(r, dims);
+  }
+  std::vector<int64_t> bdims;
+  for (int64_t k = 0; k < x->ndim(); ++k)
+    if (x->shape[size_t(k)] == 1 && r->shape[size_t(k)] != 1) bdims.push_back(k);
+  return bdims.empty() ? r : sum(r, bdims, true);
+}
+
+void record_einsum(const std::vector<std::string>& terms, const std::string& out_term,
+                   const std::vector<Tensor>& ops, const Tensor& result) {
+  autograd::record("EinsumBackward0", ops, {result}, ops,
+      [terms, out_term](const TensorList& g, const TensorList& s, const Needs& needs) {
+        TensorList r(s.size());
+        for (size_t i = 0; i < s.size(); ++i)
+          if (needs[i]) r[i] = einsum_grad(g[0], terms, out_term, s, i);
+        return r;
+      },
+      [terms, out_term](const TensorList& t, const TensorList& in, const TensorList&) {
+        std::string eq;
+        for (size_t j = 0; j < terms.size(); ++j) eq += (j ? "," : "") + terms[j];
+        eq += "->" + out_term;
+        Tensor acc;
+        for (size_t i = 0; i < in.size(); ++i) {
+          if (!t[i]) continue;
+          TensorList args = in;
+          args[i] = t[i];
+          acc = add_terms(acc, einsum(eq, args));
+        }
+        return TensorList{acc};
+      });
+}
+}  // namespace
+
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
   TGX_CHECK(!operands.empty(), ValueError, "[einsum] must provide at least one operand");
   std::string eq;
@@ -563,9 +663,11 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   std::vector<int> count(size_t(n_labels), 0);
 
   // Each operand: labels per dim, then a diagonal view for repeated labels.
+  std::vector<Tensor> cast;  // the operands at the common dtype (what autograd records)
   std::vector<Term> ts;
   for (size_t i = 0; i < terms.size(); ++i) {
     Tensor t = to_dtype(operands[i], dt);
+    cast.push_back(t);
     std::vector<int> labels;
     for (int l : parsed[i]) {
       if (l >= 0) { labels.push_back(l); continue; }
@@ -644,7 +746,18 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   for (int l : out) {
     perm.push_back(std::find(acc.labels.begin(), acc.labels.end(), l) - acc.labels.begin());
   }
-  return permute(acc.t, perm);
+  Tensor result = permute(acc.t, perm);
+  if (autograd::needs_record(cast) && is_floating(dt)) {
+    std::string out_term;
+    if (arrow != std::string::npos) {
+      out_term = eq.substr(arrow + 2);
+    } else {
+      if (lhs.find('.') != std::string::npos) out_term = "...";
+      for (int l : out) if (l < kEllipsisBase) out_term += label_char(l);
+    }
+    record_einsum(terms, out_term, cast, result);
+  }
+  return result;
 }
 
 }  // namespace tgx::ops
