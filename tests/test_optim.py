@@ -335,3 +335,50 @@ def test_large_param_parallel_path_matches_numpy():
     ours, _, _ = _run_tgx(optim.Adam, dict(lr=0.01, weight_decay=0.1), np.float64, steps=3,
                           x0=[x])
     np.testing.assert_allclose(ours[0], _np_adam(x, 3, 0.01, weight_decay=0.1), rtol=1e-12)
+
+
+def test_closure_with_backward():
+    p = tgx.tensor([1.0, -2.0]).requires_grad_(True)
+    opt = optim.SGD([p], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with tgx.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == pytest.approx(5.0)
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, -1.6], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.05)), ("SGD", dict(lr=0.1, momentum=0.9)),
+                                     ("AdamW", dict(lr=0.05, amsgrad=True))])
+def test_linear_model_training_matches_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    rs = np.random.RandomState(3)
+    X, Y = rs.randn(16, 3), rs.randn(16, 2)
+    w0, b0 = rs.randn(3, 2) * 0.1, np.zeros(2)
+
+    def train(lib, opt_mod):
+        w = lib.tensor(w0.copy()).requires_grad_(True)
+        b = lib.tensor(b0.copy()).requires_grad_(True)
+        x, y = lib.tensor(X), lib.tensor(Y)
+        opt = getattr(opt_mod, name)([w, b], **kw)
+        losses = []
+        for _ in range(STEPS):
+            def closure():
+                opt.zero_grad()
+                loss = ((x @ w + b - y) ** 2).mean()
+                loss.backward()
+                return loss
+            losses.append(float(opt.step(closure).item()))
+        return w.detach().numpy(), b.detach().numpy(), losses
+
+    w1, b1, l1 = train(tgx, optim)
+    w2, b2, l2 = train(torch, torch.optim)
+    np.testing.assert_allclose(w1, w2, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b1, b2, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(l1, l2, rtol=1e-9)
+    assert l1[-1] < l1[0]
