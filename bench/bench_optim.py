@@ -8,7 +8,6 @@ import statistics
 import time
 
 import numpy as np
-
 import tinygrad_ext as tgx
 from tinygrad_ext import optim
 
@@ -56,7 +55,8 @@ def main():
                                args.repeats)
             foreach = median_ms(getattr(torch.optim, name)([tp], foreach=True, **kw).step,
                                 args.repeats)
-            line += f"  torch {single:8.3f}  torch-foreach {foreach:8.3f}  speedup {single / ours:5.1f}x"
+            line += f"  torch {single:8.3f}  torch-foreach {foreach:8.3f}"
+            line += f"  speedup {single / ours:5.1f}x"
         print(line)
 
 

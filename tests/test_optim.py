@@ -1,11 +1,11 @@
 """Concrete optimizers (fused C++ updates) against torch.optim when installed and against a NumPy
-reimplementation of the formulas always; state_dict resume, closures, argument checks, schedulers."""
+reimplementation of the formulas always; state_dict resume, closures, argument checks, schedulers.
+"""
 
 import copy
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext import optim
 

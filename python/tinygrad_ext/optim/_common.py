@@ -17,7 +17,7 @@ def run_closure(closure):
 
 
 def step_tensor(state: dict, key: str = "step"):
-    """``state[key]`` as a 0-d float32 tensor (a number loaded from an old state dict is converted)."""
+    """``state[key]`` as a 0-d float32 tensor (a number from an old state dict is converted)."""
     value = state[key]
     if not isinstance(value, _C.Tensor):
         value = _C.tensor(float(value), dtype=_C.float32)

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from .. import _C
-from ._common import (_optim, check_eps, check_lr, check_nonneg, check_unsupported,
-                      params_with_grad, run_closure, step_tensor)
+from ._common import (
+    _optim,
+    check_eps,
+    check_lr,
+    check_nonneg,
+    check_unsupported,
+    params_with_grad,
+    run_closure,
+    step_tensor,
+)
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from ._common import (_optim, check_betas, check_eps, check_lr, check_nonneg, check_unsupported,
-                      params_with_grad, run_closure, step_tensor, zeros_like)
 from .. import _C
+from ._common import (
+    _optim,
+    check_betas,
+    check_eps,
+    check_lr,
+    check_nonneg,
+    check_unsupported,
+    params_with_grad,
+    run_closure,
+    step_tensor,
+    zeros_like,
+)
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]

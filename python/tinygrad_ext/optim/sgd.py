@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ._common import _optim, check_lr, check_nonneg, check_unsupported, params_with_grad, run_closure
+from ._common import (
+    _optim,
+    check_lr,
+    check_nonneg,
+    check_unsupported,
+    params_with_grad,
+    run_closure,
+)
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
