@@ -180,12 +180,12 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
         } else if (needs[0]) {  // the same with ops, so that it differentiates again
           Tensor q = target_dist(f, x, t, p, wd);
           Tensor sm = unary(UnaryOp::Exp, logp);
-          r[0] = mul(detail::reshape_ad(sc, f.bshape), sub(mul(sm, sum(q, {f.cdim}, true)), q));
+          r[0] = mul(reshape(sc, f.bshape), sub(mul(sm, sum(q, {f.cdim}, true)), q));
         }
         if (needs[1]) {  // d loss / d p = -(1 - eps) w log_softmax(x)
           Tensor d = mul(logp, num(-(1 - f.eps)));
           if (wd) d = mul(d, reshape(to_dtype(wd, dt), f.wshape));
-          r[1] = mul(detail::reshape_ad(sc, f.bshape), d);
+          r[1] = mul(reshape(sc, f.bshape), d);
         }
         return r;
       },
