@@ -328,6 +328,8 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType>
 
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad->shape == shape) return grad;
+  // The recorded version (autograd/sum_to_shape.cpp) comes back here with recording off.
+  if (autograd::needs_record({&grad})) return autograd::sum_to_shape(grad, shape);
   const int64_t nd = grad->ndim(), lead = nd - int64_t(shape.size());
   TGX_CHECK(lead >= 0, ValueError, "[sum_to_shape] shape ", shape,
             " has more dimensions than the gradient's shape ", grad->shape);
@@ -545,6 +547,22 @@ Tensor rev_cumsum(const Tensor& g, int64_t d) {
   return flip(cumsum(flip(g, {d}), d), {d});
 }
 
+// d/dx_k of sum_i g_i out_i. Before the first zero of a row: rev_cumsum(g * out) / x. At the
+// first zero z: prod(x before z) * sum_{i >= z} g_i prod(x_(z, i]). After it: 0.
+Tensor cumprod_grad(const Tensor& g, const Tensor& x, const Tensor& out, int64_t d) {
+  if (x->ndim() == 0) return g;
+  Tensor zero = binary(BinaryOp::Eq, x, num(0));
+  Tensor safe = where(zero, num(1), x);
+  Tensor nz = cumsum(mask_of(zero, x->dtype), d);  // zeros seen so far, this one included
+  Tensor before = eq(nz, num(0));
+  Tensor before_grad = where(before, div(rev_cumsum(mul(g, out), d), safe), num(0));
+  Tensor first = binary(BinaryOp::LogicalAnd, zero, eq(nz, num(1)));
+  Tensor after = cumprod(where(binary(BinaryOp::LogicalOr, before, first), num(1), x), d);
+  Tensor tail = sum(where(before, num(0), mul(g, after)), {d}, true);
+  Tensor head = prod(where(before, x, num(1)), {d}, true);
+  return add(before_grad, where(first, mul(head, tail), num(0)));
+}
+
 Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dtype, const char* op) {
   wrap_dim(dim, x->ndim(), op);
   Tensor in = dtype ? to_dtype(x, *dtype) : x;
@@ -560,10 +578,10 @@ Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dt
     autograd::record("CumsumBackward0", {in}, {out}, {},
         [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{rev_cumsum(g[0], d)}; },
         [d](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{cumsum(t[0], d)}; });
-  } else {  // nonzero inputs: grad = rev_cumsum(g * out) / x, jvp = out * cumsum(t / x)
+  } else {  // jvp = out * cumsum(t / x): nonzero inputs only
     autograd::record("CumprodBackward0", {in}, {out}, {in, out},
         [d](const TensorList& g, const TensorList& s, const Needs&) {
-          return TensorList{div(rev_cumsum(mul(g[0], s[1]), d), s[0])};
+          return TensorList{cumprod_grad(g[0], s[0], s[1], d)};
         },
         [d](const TensorList& t, const TensorList& i, const TensorList& o) {
           return TensorList{mul(o[0], cumsum(div(t[0], i[0]), d))};
