@@ -97,7 +97,8 @@ Tensor target_dist(const Info& f, const Tensor& x, const Tensor& t, const Tensor
   auto weighted = [&](const Tensor& v) { return wb ? mul(v, wb) : v; };
   if (f.probs) return weighted(add(mul(probs, num(1 - f.eps)), num(f.eps / double(f.C))));
   Tensor tb = reshape(t, f.bshape);
-  Tensor cls = reshape(arange(Scalar::from_int(0), Scalar::from_int(f.C), Scalar::from_int(1), DType::Int64), f.wshape);
+  Tensor cls = reshape(arange(Scalar::from_int(0), Scalar::from_int(f.C), Scalar::from_int(1),
+                              DType::Int64), f.wshape);
   Tensor valid = to_dtype(binary(BinaryOp::Ne, tb, scalar_tensor(Scalar::from_int(f.ignore_index))), dt);
   Tensor onehot = mul(to_dtype(binary(BinaryOp::Eq, cls, tb), dt), valid);
   Tensor q = mul(onehot, num(1 - f.eps));
