@@ -218,3 +218,21 @@ def test_torch_parity():
         (out * t64(w)).sum().backward()
         (tout * torch.tensor(w)).sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cumprod_with_zeros():
+    x0 = np.array([[2.0, 0.0, 3.0, 0.5], [0.0, 1.5, 0.0, 2.0], [1.0, 2.0, 3.0, 4.0], [0.5, 2.0, 3.0, 0.0]])
+    for d in (0, 1):
+        assert gradcheck(lambda a: a.cumprod(d), (t64(x0, True),))
+    x = t64([2.0, 0.0, 3.0, 4.0], True)
+    x.cumprod(0).sum().backward()
+    # d/dx0 = 1 (only out_0 survives), d/dx1 = 2 + 2*3 + 2*3*4, after the zero: 0
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 32.0, 0.0, 0.0])
+
+
+def test_sum_to_size_records():
+    x = t64(distinct((2, 3)), True)
+    y = x.sum_to_size(1, 3)
+    assert y.grad_fn.name() == "SumToSizeBackward0"
+    assert gradcheck(lambda a: a.sum_to_size(1, 3), (x,))
+    assert gradgradcheck(lambda a: (a * a).sum_to_size(3), (x,))

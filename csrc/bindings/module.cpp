@@ -94,4 +94,5 @@ PYBIND11_MODULE(_C, m) {
   init_interop(m);
   init_autograd(m);
   init_optim(m);
+  init_loss(m);
 }

@@ -49,7 +49,7 @@ Tensor reshape_groups(const Tensor& t, const std::vector<int64_t>& groups) {
     for (int64_t i = 0; i < g; ++i) size *= t->shape[d++];
     sh.push_back(size);
   }
-  return detail::reshape_ad(t, sh);
+  return reshape(t, sh);
 }
 
 Tensor view_as_contiguous(const Tensor& c, const Shape& shape) {
@@ -158,8 +158,6 @@ Shape batch_shape(const Tensor& a, const Tensor& b, const Shape& a0, const Shape
 // sums them back), jvp = ta @ b + a @ tb. Written with matmul, so they differentiate again.
 using autograd::TensorList;
 using Needs = std::vector<bool>;
-using detail::matrix_transpose_ad;
-using detail::reshape_ad;
 
 Shape drop_dim(Shape s, int64_t from_end) {
   s.erase(s.end() - from_end);
@@ -173,18 +171,18 @@ TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const 
     Shape gs = g->shape;
     if (av) gs.insert(gs.end() - (bv ? 0 : 1), 1);
     if (bv) gs.push_back(1);
-    g = reshape_ad(g, gs);
+    g = reshape(g, gs);
   }
   TensorList r(2);
   if (needs[0]) {
-    Tensor b2 = bv ? reshape_ad(b, {b->shape[0], 1}) : b;
-    Tensor ga = matmul(g, matrix_transpose_ad(b2));
-    r[0] = av ? reshape_ad(ga, drop_dim(ga->shape, 2)) : ga;
+    Tensor b2 = bv ? reshape(b, {b->shape[0], 1}) : b;
+    Tensor ga = matmul(g, matrix_transpose(b2));
+    r[0] = av ? reshape(ga, drop_dim(ga->shape, 2)) : ga;
   }
   if (needs[1]) {
-    Tensor a2 = av ? reshape_ad(a, {1, a->shape[0]}) : a;
-    Tensor gb = matmul(matrix_transpose_ad(a2), g);
-    r[1] = bv ? reshape_ad(gb, drop_dim(gb->shape, 1)) : gb;
+    Tensor a2 = av ? reshape(a, {1, a->shape[0]}) : a;
+    Tensor gb = matmul(matrix_transpose(a2), g);
+    r[1] = bv ? reshape(gb, drop_dim(gb->shape, 1)) : gb;
   }
   return r;
 }
@@ -283,8 +281,8 @@ Tensor mv(const Tensor& a, const Tensor& v) {
 Tensor outer(const Tensor& a, const Tensor& b) {
   TGX_CHECK(a->ndim() == 1 && b->ndim() == 1, ValueError, "[outer] 1D tensors expected, but got ",
             a->ndim(), "D and ", b->ndim(), "D tensors");
-  Tensor col = detail::reshape_ad(a, {a->shape[0], 1});  // views; differentiable through mul
-  Tensor row = detail::reshape_ad(b, {1, b->shape[0]});
+  Tensor col = reshape(a, {a->shape[0], 1});  // views; differentiable through mul
+  Tensor row = reshape(b, {1, b->shape[0]});
   return binary(BinaryOp::Mul, col, row);
 }
 
@@ -383,9 +381,9 @@ Tensor tensordot(const Tensor& a0, const Tensor& b0, std::vector<int64_t> da,
     if (!used_b[size_t(d)]) perm_b.push_back(d), out.push_back(b->shape[size_t(d)]);
   const int64_t free_b = b->ndim() - nc;
   // permute + reshape (views when possible) + mm: differentiable through composition.
-  Tensor a2 = reshape_groups(detail::permute_ad(a, perm_a), {free_a, nc});
-  Tensor b2 = reshape_groups(detail::permute_ad(b, perm_b), {nc, free_b});
-  return detail::reshape_ad(matmul_impl(a2, b2, "tensordot"), out);
+  Tensor a2 = reshape_groups(permute(a, perm_a), {free_a, nc});
+  Tensor b2 = reshape_groups(permute(b, perm_b), {nc, free_b});
+  return reshape(matmul_impl(a2, b2, "tensordot"), out);
 }
 
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {

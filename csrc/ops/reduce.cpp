@@ -211,48 +211,9 @@ Tensor softmax_impl(bool log, const Tensor& x, int64_t dim, std::optional<DType>
 // Each reduction's vjp and jvp sit here, written with ops so that they differentiate again.
 // Most are "g broadcast back, times a derivative D(x, out)": vjp = expand(g) * D and
 // jvp = sum(t * D) over the same dims.
-namespace detail {
-namespace {
-using autograd::TensorList;
-using ViewFn = std::function<Tensor(const Tensor&)>;
-
-Tensor record_view(const Tensor& in, const Tensor& out, const char* name, ViewFn back, ViewFn fwd) {
-  if (out.get() == in.get() || !is_floating(in->dtype) || !autograd::needs_record({&in})) return out;
-  if (out->requires_grad() || autograd::fw_grad(out)) return out;  // the view recorded itself
-  autograd::record(name, {in}, {out}, {},
-      [back](const TensorList& g, const TensorList&, const std::vector<bool>&) { return TensorList{back(g[0])}; },
-      [fwd](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{fwd(t[0])}; });
-  return out;
-}
-}  // namespace
-
-Tensor reshape_ad(const Tensor& t, const Shape& shape) {
-  Shape from = t->shape;
-  return record_view(t, reshape(t, shape), "ViewBackward0",
-                     [from](const Tensor& g) { return reshape_ad(g, from); },
-                     [shape](const Tensor& x) { return reshape_ad(x, shape); });
-}
-Tensor matrix_transpose_ad(const Tensor& t) {
-  ViewFn f = [](const Tensor& g) { return matrix_transpose_ad(g); };
-  return record_view(t, matrix_transpose(t), "TransposeBackward0", f, f);
-}
-Tensor permute_ad(const Tensor& t, const Dims& perm) {
-  Dims inv(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) inv[size_t(wrap_dim(perm[i], t->ndim(), "permute"))] = int64_t(i);
-  return record_view(t, permute(t, perm), "PermuteBackward0",
-                     [inv](const Tensor& g) { return permute_ad(g, inv); },
-                     [perm](const Tensor& x) { return permute_ad(x, perm); });
-}
-Tensor flip_ad(const Tensor& t, int64_t dim) {
-  ViewFn f = [dim](const Tensor& g) { return flip_ad(g, dim); };
-  return record_view(t, flip(t, {dim}), "FlipBackward0", f, f);
-}
-}  // namespace detail
-
 namespace {
 using autograd::TensorList;
 using Needs = std::vector<bool>;
-using detail::reshape_ad;
 using DerivFn = std::function<Tensor(const Tensor& x, const Tensor& out_keep)>;
 
 Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
@@ -281,7 +242,7 @@ RInfo rinfo(const Tensor& x, const Plan& p, const Dims& dims, bool keepdim) {
   return RInfo{x->shape, p.keep_shape, dims, keepdim, p.rlen};
 }
 Tensor to_keep(const Tensor& g, const RInfo& r) {
-  return g->shape == r.keep_shape ? g : reshape_ad(g, r.keep_shape);
+  return g->shape == r.keep_shape ? g : reshape(g, r.keep_shape);
 }
 
 // vjp = expand(g) * D(x, out), jvp = sum(t * D(x, out)); D null means 1.
@@ -367,6 +328,8 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType>
 
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad->shape == shape) return grad;
+  // The recorded version (autograd/sum_to_shape.cpp) comes back here with recording off.
+  if (autograd::needs_record({&grad})) return autograd::sum_to_shape(grad, shape);
   const int64_t nd = grad->ndim(), lead = nd - int64_t(shape.size());
   TGX_CHECK(lead >= 0, ValueError, "[sum_to_shape] shape ", shape,
             " has more dimensions than the gradient's shape ", grad->shape);
@@ -581,7 +544,23 @@ Tensor softmax_ad(bool log, const Tensor& x, int64_t dim, std::optional<DType> d
 // Reverse cumulative sum along d: flip(cumsum(flip(g))).
 Tensor rev_cumsum(const Tensor& g, int64_t d) {
   if (g->ndim() == 0) return g;
-  return detail::flip_ad(cumsum(detail::flip_ad(g, d), d), d);
+  return flip(cumsum(flip(g, {d}), d), {d});
+}
+
+// d/dx_k of sum_i g_i out_i. Before the first zero of a row: rev_cumsum(g * out) / x. At the
+// first zero z: prod(x before z) * sum_{i >= z} g_i prod(x_(z, i]). After it: 0.
+Tensor cumprod_grad(const Tensor& g, const Tensor& x, const Tensor& out, int64_t d) {
+  if (x->ndim() == 0) return g;
+  Tensor zero = binary(BinaryOp::Eq, x, num(0));
+  Tensor safe = where(zero, num(1), x);
+  Tensor nz = cumsum(mask_of(zero, x->dtype), d);  // zeros seen so far, this one included
+  Tensor before = eq(nz, num(0));
+  Tensor before_grad = where(before, div(rev_cumsum(mul(g, out), d), safe), num(0));
+  Tensor first = binary(BinaryOp::LogicalAnd, zero, eq(nz, num(1)));
+  Tensor after = cumprod(where(binary(BinaryOp::LogicalOr, before, first), num(1), x), d);
+  Tensor tail = sum(where(before, num(0), mul(g, after)), {d}, true);
+  Tensor head = prod(where(before, x, num(1)), {d}, true);
+  return add(before_grad, where(first, mul(head, tail), num(0)));
 }
 
 Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dtype, const char* op) {
@@ -599,10 +578,10 @@ Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dt
     autograd::record("CumsumBackward0", {in}, {out}, {},
         [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{rev_cumsum(g[0], d)}; },
         [d](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{cumsum(t[0], d)}; });
-  } else {  // nonzero inputs: grad = rev_cumsum(g * out) / x, jvp = out * cumsum(t / x)
+  } else {  // jvp = out * cumsum(t / x): nonzero inputs only
     autograd::record("CumprodBackward0", {in}, {out}, {in, out},
         [d](const TensorList& g, const TensorList& s, const Needs&) {
-          return TensorList{div(rev_cumsum(mul(g[0], s[1]), d), s[0])};
+          return TensorList{cumprod_grad(g[0], s[0], s[1], d)};
         },
         [d](const TensorList& t, const TensorList& i, const TensorList& o) {
           return TensorList{mul(o[0], cumsum(div(t[0], i[0]), d))};
