@@ -312,7 +312,7 @@ class Module:
             return self
         if not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        return self._apply_tensors(lambda t: t.to(dtype) if t.is_floating_point else t)
+        return self._apply_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self) -> Module:
         return self.to(_C.float32)

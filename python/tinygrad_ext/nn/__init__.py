@@ -1,0 +1,28 @@
+"""tinygrad_ext.nn: modules, layers, losses, init and functional (torch.nn's names and defaults)."""
+
+from . import functional, init, utils  # noqa: F401
+from .activation import (CELU, ELU, GELU, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU,
+                         Hardtanh, Sigmoid, SiLU, Softmax, Softmin, Softplus, Tanh)
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+                   HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
+                   MultiMarginLoss, NLLLoss, SmoothL1Loss)
+from .functional import accuracy, l1_penalty, l2_penalty, zero_one_loss  # noqa: F401
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Buffer, Parameter
+
+__all__ = [
+    "Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Embedding",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
+    "LogSigmoid", "Softplus", "Hardtanh", "Softmax", "LogSoftmax", "Softmin",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "NLLLoss", "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss",
+    "CosineEmbeddingLoss", "GaussianNLLLoss",
+    "functional", "init", "utils", "accuracy", "zero_one_loss", "l1_penalty", "l2_penalty",
+]
