@@ -29,8 +29,9 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         dtype = dtype or _C.float32
         self.weight = Parameter(_C.empty(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(_C.empty(out_features, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(_C.empty(out_features, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
