@@ -4,8 +4,11 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/node.h"
 #include "kernels/cpu/reduce.h"
+#include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace tgx::ops {
 namespace {
@@ -203,11 +206,162 @@ Tensor softmax_impl(bool log, const Tensor& x, int64_t dim, std::optional<DType>
 
 }  // namespace
 
+
+// ---- autograd ------------------------------------------------------------------------------
+// Each reduction's vjp and jvp sit here, written with ops so that they differentiate again.
+// Most are "g broadcast back, times a derivative D(x, out)": vjp = expand(g) * D and
+// jvp = sum(t * D) over the same dims.
+namespace detail {
+namespace {
+using autograd::TensorList;
+using ViewFn = std::function<Tensor(const Tensor&)>;
+
+Tensor record_view(const Tensor& in, const Tensor& out, const char* name, ViewFn back, ViewFn fwd) {
+  if (out.get() == in.get() || !is_floating(in->dtype) || !autograd::needs_record({&in})) return out;
+  if (out->requires_grad() || autograd::fw_grad(out)) return out;  // the view recorded itself
+  autograd::record(name, {in}, {out}, {},
+      [back](const TensorList& g, const TensorList&, const std::vector<bool>&) { return TensorList{back(g[0])}; },
+      [fwd](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{fwd(t[0])}; });
+  return out;
+}
+}  // namespace
+
+Tensor reshape_ad(const Tensor& t, const Shape& shape) {
+  Shape from = t->shape;
+  return record_view(t, reshape(t, shape), "ViewBackward0",
+                     [from](const Tensor& g) { return reshape_ad(g, from); },
+                     [shape](const Tensor& x) { return reshape_ad(x, shape); });
+}
+Tensor matrix_transpose_ad(const Tensor& t) {
+  ViewFn f = [](const Tensor& g) { return matrix_transpose_ad(g); };
+  return record_view(t, matrix_transpose(t), "TransposeBackward0", f, f);
+}
+Tensor permute_ad(const Tensor& t, const Dims& perm) {
+  Dims inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[size_t(wrap_dim(perm[i], t->ndim(), "permute"))] = int64_t(i);
+  return record_view(t, permute(t, perm), "PermuteBackward0",
+                     [inv](const Tensor& g) { return permute_ad(g, inv); },
+                     [perm](const Tensor& x) { return permute_ad(x, perm); });
+}
+Tensor flip_ad(const Tensor& t, int64_t dim) {
+  ViewFn f = [dim](const Tensor& g) { return flip_ad(g, dim); };
+  return record_view(t, flip(t, {dim}), "FlipBackward0", f, f);
+}
+}  // namespace detail
+
+namespace {
+using autograd::TensorList;
+using Needs = std::vector<bool>;
+using detail::reshape_ad;
+using DerivFn = std::function<Tensor(const Tensor& x, const Tensor& out_keep)>;
+
+Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Eq, a, b); }
+Tensor mask_of(const Tensor& cond, DType dt) { return to_dtype(cond, dt); }
+Tensor where0(const Tensor& cond, const Tensor& x) { return where(cond, num(0), x); }  // 0 where cond
+
+// Broadcasts x up to `shape` (recorded, unlike a bare expand view).
+Tensor expand_ad(const Tensor& x, const Shape& shape) {
+  if (x->shape == shape) return x;
+  return add(x, autograd::zeros_like_meta({shape, x->dtype}));
+}
+
+// What a vjp needs to know about a reduction: shapes, dims (as given) and the count.
+struct RInfo {
+  Shape in_shape, keep_shape;
+  Dims dims;
+  bool keepdim = false;
+  int64_t n = 1;
+};
+RInfo rinfo(const Tensor& x, const Plan& p, const Dims& dims, bool keepdim) {
+  return RInfo{x->shape, p.keep_shape, dims, keepdim, p.rlen};
+}
+Tensor to_keep(const Tensor& g, const RInfo& r) {
+  return g->shape == r.keep_shape ? g : reshape_ad(g, r.keep_shape);
+}
+
+// vjp = expand(g) * D(x, out), jvp = sum(t * D(x, out)); D null means 1.
+// uses_saved false: D reads neither x nor out (nothing is saved).
+void record_reduce(const char* name, const Tensor& x, const Tensor& out, const RInfo& r,
+                   DerivFn D, bool uses_saved = true) {
+  if (!is_floating(out->dtype) || !is_floating(x->dtype)) return;
+  TensorList save = D && uses_saved ? TensorList{x, out} : TensorList{};
+  autograd::record(name, {x}, {out}, save,
+      [r, D](const TensorList& g, const TensorList& s, const Needs&) {
+        Tensor gk = to_keep(g[0], r);
+        if (D && s.empty()) gk = mul(gk, D(nullptr, nullptr));
+        else if (D) gk = mul(gk, D(s[0], to_keep(s[1], r)));
+        return TensorList{expand_ad(gk, r.in_shape)};
+      },
+      [r, D](const TensorList& t, const TensorList& in, const TensorList& outs) {
+        Tensor d = D ? mul(t[0], D(in[0], to_keep(outs[0], r))) : t[0];
+        return TensorList{sum(expand_ad(d, r.in_shape), r.dims, r.keepdim)};
+      });
+}
+
+// amax/amin (and max()/min()): the grad is split evenly among the elements equal to the result.
+DerivFn even_split(const RInfo& r) {
+  return [r](const Tensor& x, const Tensor& ok) {
+    Tensor m = mask_of(eq(x, ok), x->dtype);
+    return div(m, sum(m, r.dims, true));
+  };
+}
+
+// d prod / d x_i = product of the others: out / x_i without zeros; with one zero, the product
+// of the non-zeros at the zero and 0 elsewhere; with two or more zeros, 0.
+DerivFn prod_deriv(const RInfo& r) {
+  return [r](const Tensor& x, const Tensor& ok) {
+    Tensor z = eq(x, num(0));
+    Tensor safe = where(z, num(1), x);
+    Tensor zf = mask_of(z, x->dtype);
+    Tensor nz = sum(zf, r.dims, true);
+    Tensor prod_nz = prod(safe, r.dims, true);
+    Tensor one_zero = binary(BinaryOp::LogicalAnd, eq(nz, num(1)), z);
+    return where(eq(nz, num(0)), div(ok, safe), where(one_zero, prod_nz, num(0)));
+  };
+}
+
+// d var / dx = 2 (x - mean) / (N - c); d std / dx = (x - mean) / (std (N - c)), 0 where std == 0.
+DerivFn moments_deriv(const RInfo& r, double correction, bool is_std) {
+  return [r, correction, is_std](const Tensor& x, const Tensor& ok) {
+    double dof = std::max(0.0, double(r.n) - correction);
+    Tensor dev = sub(x, mean(x, r.dims, true));
+    if (!is_std) return mul(dev, num(2.0 / dof));
+    Tensor z = eq(ok, num(0));
+    return where0(z, div(dev, mul(where(z, num(1), ok), num(dof))));
+  };
+}
+
+DerivFn norm_deriv(const RInfo& r, double p) {
+  return [r, p](const Tensor& x, const Tensor& ok) -> Tensor {
+    if (p == 0) return autograd::zeros_like(x);
+    Tensor sg = unary(UnaryOp::Sign, x);
+    if (p == 1) return sg;
+    Tensor z = eq(ok, num(0));
+    Tensor safe = where(z, num(1), ok);
+    if (std::isinf(p)) {
+      Tensor m = mask_of(eq(unary(UnaryOp::Abs, x), ok), x->dtype);
+      return mul(sg, div(m, sum(m, r.dims, true)));
+    }
+    if (p == 2) return where0(z, div(x, safe));
+    Tensor num_ = mul(sg, binary(BinaryOp::Pow, unary(UnaryOp::Abs, x), num(p - 1)));
+    return where0(z, div(num_, binary(BinaryOp::Pow, safe, num(p - 1))));
+  };
+}
+
+}  // namespace
+
 // ---- sums -------------------------------------------------------------------------------
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
   Tensor in = dtype ? to_dtype(x, *dtype) : x;
   Plan p = plan(in, dims, keepdim, "sum");
   Tensor out = run_sum(in, p, p.out_shape, SumSpec{}, "sum");
+  if (autograd::needs_record({&in}))
+    record_reduce(dims.empty() ? "SumBackward0" : "SumBackward1", in, out, rinfo(in, p, dims, keepdim), nullptr);
   return dtype ? to_dtype(out, *dtype) : out;
 }
 
@@ -236,7 +390,13 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType
   SumSpec s;
   s.post = SumPost::Div;
   s.d = double(p.rlen);
-  return run_sum(in, p, p.out_shape, s, "mean");
+  Tensor out = run_sum(in, p, p.out_shape, s, "mean");
+  if (autograd::needs_record({&in})) {
+    double inv = 1.0 / double(p.rlen);
+    record_reduce(dims.empty() ? "MeanBackward0" : "MeanBackward1", in, out, rinfo(in, p, dims, keepdim),
+                  [inv](const Tensor&, const Tensor&) { return num(inv); }, false);
+  }
+  return out;
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
@@ -245,49 +405,113 @@ Tensor prod(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType
   SumSpec s;
   s.op = SumOp::Mul;
   Tensor out = run_sum(in, p, p.out_shape, s, "prod");
+  if (autograd::needs_record({&in})) {
+    RInfo r = rinfo(in, p, dims, keepdim);
+    record_reduce(dims.empty() ? "ProdBackward0" : "ProdBackward1", in, out, r, prod_deriv(r));
+  }
   return dtype ? to_dtype(out, *dtype) : out;
 }
 
+namespace {
+std::pair<Tensor, Tensor> moments_ad(const Tensor& x, const Dims& dims, double correction,
+                                     bool keepdim, bool take_sqrt, bool both, const char* op) {
+  auto [v, m] = moments(x, dims, correction, keepdim, take_sqrt, op);
+  if (!autograd::needs_record({&x})) return {v, m};
+  RInfo r = rinfo(x, plan(x, dims, keepdim, op), dims, keepdim);
+  DerivFn D = moments_deriv(r, correction, take_sqrt);
+  const char* name = take_sqrt ? (both ? "StdMeanBackward0" : "StdBackward0")
+                               : (both ? "VarMeanBackward0" : "VarBackward0");
+  if (!both) {
+    record_reduce(name, x, v, r, D);
+    return {v, m};
+  }
+  double inv = 1.0 / double(r.n);
+  autograd::record(name, {x}, {v, m}, {x, v},
+      [r, D, inv](const TensorList& g, const TensorList& s, const Needs&) {
+        Tensor gx = add(mul(to_keep(g[0], r), D(s[0], to_keep(s[1], r))), mul(to_keep(g[1], r), num(inv)));
+        return TensorList{expand_ad(gx, r.in_shape)};
+      },
+      [r, D](const TensorList& t, const TensorList& in, const TensorList& outs) {
+        return TensorList{sum(mul(t[0], D(in[0], to_keep(outs[0], r))), r.dims, r.keepdim),
+                          mean(t[0], r.dims, r.keepdim)};
+      });
+  return {v, m};
+}
+}  // namespace
+
 Tensor var(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, false, "var").first;
+  return moments_ad(x, dims, correction, keepdim, false, false, "var").first;
 }
 Tensor std_dev(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, true, "std").first;
+  return moments_ad(x, dims, correction, keepdim, true, false, "std").first;
 }
 std::pair<Tensor, Tensor> var_mean(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, false, "var_mean");
+  return moments_ad(x, dims, correction, keepdim, false, true, "var_mean");
 }
 std::pair<Tensor, Tensor> std_mean(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, true, "std_mean");
+  return moments_ad(x, dims, correction, keepdim, true, true, "std_mean");
 }
 
 // ---- min / max ----------------------------------------------------------------------------
+namespace {
+Tensor extreme(MinMaxOp mop, const Tensor& x, const Dims& dims, bool keepdim, const char* op,
+               const char* name) {
+  Plan p = plan(x, dims, keepdim, op);
+  Tensor out = minmax_values(mop, x, p, p.out_shape, op);
+  if (autograd::needs_record({&x})) {
+    RInfo r = rinfo(x, p, dims, keepdim);
+    record_reduce(name, x, out, r, even_split(r));
+  }
+  return out;
+}
+
+// max(dim) / min(dim): the grad goes to the element the index names.
+std::pair<Tensor, Tensor> extreme_dim(MinMaxOp mop, const Tensor& x, int64_t dim, bool keepdim,
+                                      const char* op, const char* name) {
+  auto [v, i] = minmax_dim(mop, x, dim, keepdim, op);
+  if (autograd::needs_record({&x})) {
+    Plan p = plan(x, {dim}, keepdim, op);
+    RInfo r = rinfo(x, p, {dim}, keepdim);
+    int64_t d = x->ndim() ? wrap_dim(dim, x->ndim(), op) : 0;
+    Tensor idx = i;
+    record_reduce(name, x, v, r, [r, d, idx](const Tensor& xx, const Tensor&) {
+      if (xx->ndim() == 0) return autograd::ones_like(xx);
+      Shape sh(size_t(xx->ndim()), 1);
+      sh[size_t(d)] = xx->shape[size_t(d)];
+      Tensor pos = reshape(arange(Scalar::from_int(0), Scalar::from_int(sh[size_t(d)]),
+                                  Scalar::from_int(1), DType::Int64), sh);
+      return mask_of(eq(pos, reshape(idx, r.keep_shape)), xx->dtype);
+    });
+  }
+  return {v, i};
+}
+}  // namespace
+
 Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) {
-  Plan p = plan(x, dims, keepdim, "amax");
-  return minmax_values(MinMaxOp::Max, x, p, p.out_shape, "amax");
+  return extreme(MinMaxOp::Max, x, dims, keepdim, "amax", "AmaxBackward0");
 }
 Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) {
-  Plan p = plan(x, dims, keepdim, "amin");
-  return minmax_values(MinMaxOp::Min, x, p, p.out_shape, "amin");
+  return extreme(MinMaxOp::Min, x, dims, keepdim, "amin", "AminBackward0");
 }
-Tensor max(const Tensor& x) {
-  Plan p = plan(x, {}, false, "max");
-  return minmax_values(MinMaxOp::Max, x, p, p.out_shape, "max");
-}
-Tensor min(const Tensor& x) {
-  Plan p = plan(x, {}, false, "min");
-  return minmax_values(MinMaxOp::Min, x, p, p.out_shape, "min");
-}
+Tensor max(const Tensor& x) { return extreme(MinMaxOp::Max, x, {}, false, "max", "MaxBackward1"); }
+Tensor min(const Tensor& x) { return extreme(MinMaxOp::Min, x, {}, false, "min", "MinBackward1"); }
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
-  return minmax_dim(MinMaxOp::Max, x, dim, keepdim, "max");
+  return extreme_dim(MinMaxOp::Max, x, dim, keepdim, "max", "MaxBackward0");
 }
 std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
-  return minmax_dim(MinMaxOp::Min, x, dim, keepdim, "min");
+  return extreme_dim(MinMaxOp::Min, x, dim, keepdim, "min", "MinBackward0");
 }
 std::pair<Tensor, Tensor> aminmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-  Plan p = plan_one(x, dim, keepdim, "aminmax");
-  return {minmax_values(MinMaxOp::Min, x, p, p.out_shape, "aminmax"),
-          minmax_values(MinMaxOp::Max, x, p, p.out_shape, "aminmax")};
+  Dims dims = dim ? Dims{*dim} : Dims{};
+  if (!dim && !keepdim) {  // 0-d results
+    Tensor lo = extreme(MinMaxOp::Min, x, {}, false, "aminmax", "AminmaxBackward0");
+    return {lo, extreme(MinMaxOp::Max, x, {}, false, "aminmax", "AminmaxBackward0")};
+  }
+  if (!dim) {  // keepdim over everything: every dim kept with size 1
+    for (int64_t d = 0; d < x->ndim(); ++d) dims.push_back(d);
+  }
+  return {extreme(MinMaxOp::Min, x, dims, keepdim, "aminmax", "AminmaxBackward0"),
+          extreme(MinMaxOp::Max, x, dims, keepdim, "aminmax", "AminmaxBackward0")};
 }
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return arg(MinMaxOp::Max, x, dim, keepdim, "argmax");
@@ -311,51 +535,127 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   Tensor in = is_floating(x->dtype) ? x : to_dtype(x, DType::Float32);
   Plan p = plan(in, dims, keepdim, "logsumexp");
-  if (p.rlen == 0)
-    return full_like_shape(p.out_shape, in->dtype, Scalar::from_double(-INFINITY));
-  Tensor m = minmax_values(MinMaxOp::Max, in, p, p.out_shape, "logsumexp");
-  SumSpec s;
-  s.map = SumMap::ExpShift;
-  s.post = SumPost::LogPlusParam;
-  s.param = m->raw();
-  return run_sum(in, p, p.out_shape, s, "logsumexp");
+  Tensor out;
+  if (p.rlen == 0) {
+    out = full_like_shape(p.out_shape, in->dtype, Scalar::from_double(-INFINITY));
+  } else {
+    Tensor m = minmax_values(MinMaxOp::Max, in, p, p.out_shape, "logsumexp");
+    SumSpec s;
+    s.map = SumMap::ExpShift;
+    s.post = SumPost::LogPlusParam;
+    s.param = m->raw();
+    out = run_sum(in, p, p.out_shape, s, "logsumexp");
+  }
+  if (autograd::needs_record({&in}))
+    record_reduce("LogsumexpBackward0", in, out, rinfo(in, p, dims, keepdim),
+                  [](const Tensor& xx, const Tensor& ok) { return unary(UnaryOp::Exp, sub(xx, ok)); });
+  return out;
 }
 
+namespace {
+Tensor softmax_ad(bool log, const Tensor& x, int64_t dim, std::optional<DType> dtype,
+                  const char* op) {
+  Tensor in = dtype ? to_dtype(x, *dtype) : x;  // the cast records itself
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = softmax_impl(log, in, dim, std::nullopt, op);
+  }
+  if (!autograd::needs_record({&in})) return out;
+  Dims d = {dim};
+  // softmax: y (g - sum(g y)); log_softmax: g - exp(y) sum(g)
+  auto apply = [log, d](const Tensor& v, const Tensor& y) {
+    if (log) return sub(v, mul(unary(UnaryOp::Exp, y), sum(v, d, true)));
+    return mul(y, sub(v, sum(mul(v, y), d, true)));
+  };
+  autograd::record(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", {in}, {out}, {out},
+      [apply](const TensorList& g, const TensorList& s, const Needs&) { return TensorList{apply(g[0], s[0])}; },
+      [log, d](const TensorList& t, const TensorList&, const TensorList& o) {
+        if (log) return TensorList{sub(t[0], sum(mul(unary(UnaryOp::Exp, o[0]), t[0]), d, true))};
+        return TensorList{mul(o[0], sub(t[0], sum(mul(t[0], o[0]), d, true)))};
+      });
+  return out;
+}
+
+// Reverse cumulative sum along d: flip(cumsum(flip(g))).
+Tensor rev_cumsum(const Tensor& g, int64_t d) {
+  if (g->ndim() == 0) return g;
+  return detail::flip_ad(cumsum(detail::flip_ad(g, d), d), d);
+}
+
+Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dtype, const char* op) {
+  wrap_dim(dim, x->ndim(), op);
+  Tensor in = dtype ? to_dtype(x, *dtype) : x;
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = scan(sop, in, dim, std::nullopt, op);
+  }
+  if (!autograd::needs_record({&in}) || !is_floating(out->dtype)) return out;
+  int64_t d = x->ndim() ? wrap_dim(dim, x->ndim(), op) : 0;
+  if (sop == ScanOp::CumSum) {
+    autograd::record("CumsumBackward0", {in}, {out}, {},
+        [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{rev_cumsum(g[0], d)}; },
+        [d](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{cumsum(t[0], d)}; });
+  } else {  // nonzero inputs: grad = rev_cumsum(g * out) / x, jvp = out * cumsum(t / x)
+    autograd::record("CumprodBackward0", {in}, {out}, {in, out},
+        [d](const TensorList& g, const TensorList& s, const Needs&) {
+          return TensorList{div(rev_cumsum(mul(g[0], s[1]), d), s[0])};
+        },
+        [d](const TensorList& t, const TensorList& i, const TensorList& o) {
+          return TensorList{mul(o[0], cumsum(div(t[0], i[0]), d))};
+        });
+  }
+  return out;
+}
+}  // namespace
+
 Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return softmax_impl(false, x, dim, dtype, "softmax");
+  return softmax_ad(false, x, dim, dtype, "softmax");
 }
 Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return softmax_impl(true, x, dim, dtype, "log_softmax");
+  return softmax_ad(true, x, dim, dtype, "log_softmax");
 }
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return scan(ScanOp::CumSum, x, dim, dtype, "cumsum");
+  return scan_ad(ScanOp::CumSum, x, dim, dtype, "cumsum");
 }
 Tensor cumprod(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return scan(ScanOp::CumProd, x, dim, dtype, "cumprod");
+  return scan_ad(ScanOp::CumProd, x, dim, dtype, "cumprod");
 }
 
 Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
   check_float(x, "norm");
   Plan pl = plan(x, dims, keepdim, "norm");
+  Tensor out;
   if (std::isinf(p)) {
     check_nonempty(x, pl, "norm");
-    return minmax_values(p > 0 ? MinMaxOp::Max : MinMaxOp::Min, unary(UnaryOp::Abs, x), pl,
-                         pl.out_shape, "norm");
-  }
-  SumSpec s;
-  if (p == 0) {
-    s.map = SumMap::NonZero;
-  } else if (p == 1) {
-    s.map = SumMap::Abs;
-  } else if (p == 2) {
-    s.map = SumMap::Square;
-    s.post = SumPost::Sqrt;
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = minmax_values(p > 0 ? MinMaxOp::Max : MinMaxOp::Min, unary(UnaryOp::Abs, x), pl,
+                        pl.out_shape, "norm");
   } else {
-    s.map = SumMap::AbsPow;
-    s.post = SumPost::Pow;
-    s.p = p;
+    SumSpec s;
+    if (p == 0) {
+      s.map = SumMap::NonZero;
+    } else if (p == 1) {
+      s.map = SumMap::Abs;
+    } else if (p == 2) {
+      s.map = SumMap::Square;
+      s.post = SumPost::Sqrt;
+    } else {
+      s.map = SumMap::AbsPow;
+      s.post = SumPost::Pow;
+      s.p = p;
+    }
+    out = run_sum(x, pl, pl.out_shape, s, "norm");
   }
-  return run_sum(x, pl, pl.out_shape, s, "norm");
+  if (autograd::needs_record({&x})) {
+    RInfo r = rinfo(x, pl, dims, keepdim);
+    record_reduce("LinalgVectorNormBackward0", x, out, r, norm_deriv(r, p));
+  }
+  return out;
 }
 
 }  // namespace tgx::ops

@@ -55,4 +55,14 @@ Tensor cumprod(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::n
 // Vector p-norm over dims (all when empty): p may be +-inf, 0 (count of non-zeros) or any number.
 Tensor norm(const Tensor& x, double p = 2, const Dims& dims = {}, bool keepdim = false);
 
+// Views that are differentiable whether or not the shape ops record themselves yet: when the
+// view op left no history on a result whose input needs it, a ViewBackward node is recorded
+// here (a no-op once csrc/ops/shape.cpp records). Used by the vjps of reductions and matmuls.
+namespace detail {
+Tensor reshape_ad(const Tensor& t, const Shape& shape);
+Tensor matrix_transpose_ad(const Tensor& t);
+Tensor permute_ad(const Tensor& t, const Dims& perm);
+Tensor flip_ad(const Tensor& t, int64_t dim);
+}  // namespace detail
+
 }  // namespace tgx::ops
