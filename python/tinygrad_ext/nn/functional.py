@@ -198,7 +198,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _C.where(input > 0, input, (input.clamp(max=0.0) / alpha).expm1() * alpha)
+    return _C.where(input > 0, input, (input.clamp(max=0.0) * (1.0 / alpha)).expm1() * alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -226,7 +226,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold (stable form)."""
     bx = input * beta
-    soft = (bx.relu() + (-bx.abs()).exp().log1p()) / beta
+    soft = (bx.relu() + (-bx.abs()).exp().log1p()) * (1.0 / beta)
     return _C.where(bx > threshold, input, soft)
 
 
@@ -273,6 +273,7 @@ def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 
 # ---- losses --------------------------------------------------------------------------------------
+# Scalars divide as `x * (1.0 / n)`: the core's vjp of `x / python_number` rounds 1/n to float32.
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "none":
         return loss
@@ -435,7 +436,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
             prod = prod * _class_weight_view(weight, input.dim())
         loss = -prod.sum(dim=class_dim)
         if reduction == "mean":
-            return loss.sum() / max(1, input.numel() // C if C else 1) if input.dim() > 1 else loss.sum()
+            return loss.sum() * (1.0 / max(1, input.numel() // C)) if input.dim() > 1 else loss.sum()
         return _reduce(loss, reduction)
     fused = getattr(_C, "cross_entropy", None)
     if fused is not None and label_smoothing == 0.0 and weight is None and input.dim() == 2:
@@ -481,7 +482,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
         safe = _C.where(pos, target, _C.ones_like(target))
         loss = _C.where(pos, target * (safe.log() - input), _C.zeros_like(input) * input)
     if reduction == "batchmean":
-        return loss.sum() / (input.shape[0] if input.dim() else 1)
+        return loss.sum() * (1.0 / (input.shape[0] if input.dim() else 1))
     return _reduce(loss, reduction)
 
 
