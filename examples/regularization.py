@@ -1,6 +1,6 @@
 """Regularisation on a small over-fitting problem (course: L2 / weight decay, dropout, early stopping).
 
-60 noisy two-moons points, a 2-200-200-2 MLP; each variant trains on the same data and reports its
+60 noisy two-moons points, a 2-128-128-2 MLP; each variant trains on the same data and reports its
 train and validation loss/accuracy: plain, L2 penalty (lambda/2 ||W||_F^2), dropout, and early
 stopping (Keras callback, restore_best_weights). Writes the train/val curves to regularization.png
 when matplotlib is installed.
@@ -22,13 +22,13 @@ def make_data():
 
 
 def mlp(dropout: float = 0.0):
-    layers = [nn.Linear(2, 200), nn.ReLU()]
+    layers = [nn.Linear(2, 128), nn.ReLU()]
     if dropout:
         layers.append(nn.Dropout(dropout))
-    layers += [nn.Linear(200, 200), nn.ReLU()]
+    layers += [nn.Linear(128, 128), nn.ReLU()]
     if dropout:
         layers.append(nn.Dropout(dropout))
-    layers.append(nn.Linear(200, 2))
+    layers.append(nn.Linear(128, 2))
     return nn.Sequential(*layers)
 
 
@@ -61,7 +61,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
-    epochs = 30 if (args.quick or os.environ.get("TGX_SMOKE") == "1") else 1500
+    epochs = 30 if (args.quick or os.environ.get("TGX_SMOKE") == "1") else 800
     data = make_data()
     results = {}
     for name, kw in [("plain", {}), ("L2 (lambda=1e-2)", {"lam": 1e-2}), ("dropout 0.5", {"dropout": 0.5})]:
@@ -75,8 +75,8 @@ def main(argv=None):
     # early stopping with the Keras API: stop when val_loss stops improving, keep the best weights
     tgx.manual_seed(0)
     Xtr, ytr, Xva, yva = data
-    model = keras.Sequential([keras.Dense(200, activation="relu", input_dim=2),
-                              keras.Dense(200, activation="relu"), keras.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Dense(128, activation="relu", input_dim=2),
+                              keras.Dense(128, activation="relu"), keras.Dense(2, activation="softmax")])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     stop = keras.EarlyStopping(monitor="val_loss", patience=max(3, epochs // 20), restore_best_weights=True)

@@ -198,7 +198,7 @@ class Sequential(Layer):
         n = x.shape[0]
         steps = max(1, -(-n // batch_size))
         history = cbks.History()
-        cb_list = [history] + list(callbacks or [])
+        cb_list = list(callbacks or []) + [history]  # History last, as Keras: it sees every log
         params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
         for cb in cb_list:
             cb.set_model(self)
@@ -346,15 +346,29 @@ class Sequential(Layer):
             for p, w in zip(params, weights):
                 p.copy_(_C.tensor(np.asarray(w)).to(p.dtype))
 
+    def _positional_state(self) -> dict:
+        """Weights keyed by layer position ("0.kernel", ...), so any model of the same architecture loads them."""
+        out = {}
+        for i, layer in enumerate(self._layer_list):
+            for k, v in layer.state_dict().items():
+                out[f"{i}.{k}"] = v
+        return out
+
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         from ..serialization import save
 
-        save(self.state_dict(), filepath)
+        save(self._positional_state(), filepath)
 
     def load_weights(self, filepath) -> None:
         from ..serialization import load
 
-        self.load_state_dict(load(filepath))
+        state = load(filepath)
+        for i, layer in enumerate(self._layer_list):
+            prefix = f"{i}."
+            layer.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        extra = [k for k in state if int(k.split(".", 1)[0]) >= len(self._layer_list)]
+        if extra:
+            raise RuntimeError(f"[load_weights] the file has weights for more layers than the model: {extra}")
 
 
 Model = Sequential
