@@ -93,4 +93,5 @@ PYBIND11_MODULE(_C, m) {
   init_matmul(m);
   init_interop(m);
   init_autograd(m);
+  init_optim(m);
 }
