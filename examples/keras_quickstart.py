@@ -10,7 +10,6 @@ import argparse
 import os
 
 import numpy as np
-
 import tinygrad_ext as tgx
 from tinygrad_ext.keras.layers import Activation, Dense
 from tinygrad_ext.keras.models import Sequential
@@ -26,13 +25,20 @@ def load_data():
     order = rng.permutation(len(X))
     split = int(0.8 * len(X))
     tr, te = order[:split], order[split:]
-    return X100[tr], np_utils.to_categorical(y[tr], 10), X100[te], np_utils.to_categorical(y[te], 10)
+    return (
+        X100[tr],
+        np_utils.to_categorical(y[tr], 10),
+        X100[te],
+        np_utils.to_categorical(y[te], 10),
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--epochs", type=int, default=50, help="the notes use 5; SGD at lr 0.01 needs more")
+    ap.add_argument(
+        "--epochs", type=int, default=50, help="the notes use 5; SGD at lr 0.01 needs more"
+    )
     args = ap.parse_args(argv)
     nb_epoch = 5 if (args.quick or os.environ.get("TGX_SMOKE") == "1") else args.epochs
     tgx.manual_seed(0)
@@ -44,7 +50,7 @@ def main(argv=None):
     model.add(Activation("relu"))
     model.add(Dense(output_dim=10))
     model.add(Activation("softmax"))
-    model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+    model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     model.fit(X_train, Y_train, nb_epoch=nb_epoch, batch_size=32, verbose=2)
     loss_and_metrics = model.evaluate(X_test, Y_test, batch_size=32)
     # -----------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def main(argv=None):
     for epoch in range(epochs):
         perm = tgx.randperm(n)
         for s in range(0, n, batch):
-            idx = perm[s:s + batch]
+            idx = perm[s : s + batch]
             loss = 0.5 * nn.functional.mse_loss(model(X[idx]).squeeze(1), y[idx])
             model.zero_grad()
             loss.backward()

@@ -31,7 +31,9 @@ class _SGD:
                 continue
             g = p.grad
             if self.momentum:
-                self.bufs[i] = g.clone() if self.bufs[i] is None else self.bufs[i] * self.momentum + g
+                self.bufs[i] = (
+                    g.clone() if self.bufs[i] is None else self.bufs[i] * self.momentum + g
+                )
                 g = self.bufs[i]
             p -= self.lr * g
 
@@ -56,7 +58,9 @@ def main(argv=None):
     tgx.manual_seed(0)
     X, y = tgx.datasets.load_digits(return_X_y=True)
     X = X / 16.0
-    Xtr, Xte, ytr, yte = tgx.datasets.train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    Xtr, Xte, ytr, yte = tgx.datasets.train_test_split(
+        X, y, test_size=0.2, random_state=0, stratify=y
+    )
     train_loader = DataLoader(TensorDataset(Xtr, ytr), batch_size=32, shuffle=True)
     test_loader = DataLoader(TensorDataset(Xte, yte), batch_size=256)
 
@@ -76,7 +80,10 @@ def main(argv=None):
             optimizer.step()
             running += loss.item() * yb.shape[0]
             seen += yb.shape[0]
-        print(f"epoch {epoch + 1:2d}  train loss {running / seen:.4f}  test acc {evaluate(model, test_loader):.4f}")
+        print(
+            f"epoch {epoch + 1:2d}  train loss {running / seen:.4f}  "
+            f"test acc {evaluate(model, test_loader):.4f}"
+        )
 
     acc = evaluate(model, test_loader)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,4 +1,4 @@
-"""Regularisation on a small over-fitting problem (course: L2 / weight decay, dropout, early stopping).
+"""Regularisation on a small over-fitting problem: L2 / weight decay, dropout, early stopping.
 
 60 noisy two-moons points, a 2-128-128-2 MLP; each variant trains on the same data and reports its
 train and validation loss/accuracy: plain, L2 penalty (lambda/2 ||W||_F^2), dropout, and early
@@ -33,7 +33,7 @@ def mlp(dropout: float = 0.0):
 
 
 def train(model, data, epochs: int, lam: float = 0.0, lr: float = 0.1):
-    """Full-batch gradient descent on cross-entropy (+ lam/2 sum ||W||_F^2 over the weight matrices)."""
+    """Full-batch gradient descent on cross-entropy (+ lam/2 sum ||W||_F^2 over weight matrices)."""
     Xtr, ytr, Xva, yva = data
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
     curves = {"train": [], "val": []}
@@ -64,27 +64,54 @@ def main(argv=None):
     epochs = 30 if (args.quick or os.environ.get("TGX_SMOKE") == "1") else 800
     data = make_data()
     results = {}
-    for name, kw in [("plain", {}), ("L2 (lambda=1e-2)", {"lam": 1e-2}), ("dropout 0.5", {"dropout": 0.5})]:
+    for name, kw in [
+        ("plain", {}),
+        ("L2 (lambda=1e-2)", {"lam": 1e-2}),
+        ("dropout 0.5", {"dropout": 0.5}),
+    ]:
         tgx.manual_seed(0)
         model = mlp(kw.get("dropout", 0.0))
         curves, (tr_acc, va_acc) = train(model, data, epochs, lam=kw.get("lam", 0.0))
         results[name] = curves
-        print(f"{name:18s} train loss {curves['train'][-1]:.3f} acc {tr_acc:.3f} | "
-              f"val loss {curves['val'][-1]:.3f} acc {va_acc:.3f} | best val loss {min(curves['val']):.3f}")
+        print(
+            f"{name:18s} train loss {curves['train'][-1]:.3f} acc {tr_acc:.3f} | "
+            f"val loss {curves['val'][-1]:.3f} acc {va_acc:.3f} | "
+            f"best val loss {min(curves['val']):.3f}"
+        )
 
     # early stopping with the Keras API: stop when val_loss stops improving, keep the best weights
     tgx.manual_seed(0)
     Xtr, ytr, Xva, yva = data
-    model = keras.Sequential([keras.Dense(128, activation="relu", input_dim=2),
-                              keras.Dense(128, activation="relu"), keras.Dense(2, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    stop = keras.EarlyStopping(monitor="val_loss", patience=max(3, epochs // 20), restore_best_weights=True)
-    hist = model.fit(Xtr, ytr, epochs=epochs, batch_size=60, validation_data=(Xva, yva), callbacks=[stop],
-                     verbose=0)
+    model = keras.Sequential(
+        [
+            keras.Dense(128, activation="relu", input_dim=2),
+            keras.Dense(128, activation="relu"),
+            keras.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.1),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.EarlyStopping(
+        monitor="val_loss", patience=max(3, epochs // 20), restore_best_weights=True
+    )
+    hist = model.fit(
+        Xtr,
+        ytr,
+        epochs=epochs,
+        batch_size=60,
+        validation_data=(Xva, yva),
+        callbacks=[stop],
+        verbose=0,
+    )
     val = model.evaluate(Xva, yva, verbose=0)
-    print(f"{'early stopping':18s} stopped after {len(hist.epoch)} epochs (best epoch {stop.best_epoch + 1}); "
-          f"val loss {val[0]:.3f} acc {val[1]:.3f}")
+    print(
+        f"{'early stopping':18s} stopped after {len(hist.epoch)} epochs "
+        f"(best epoch {stop.best_epoch + 1}); "
+        f"val loss {val[0]:.3f} acc {val[1]:.3f}"
+    )
     results["early stopping"] = {"train": hist.history["loss"], "val": hist.history["val_loss"]}
 
     try:

@@ -12,8 +12,14 @@ EXAMPLES = ["linear_regression.py", "mlp_digits.py", "keras_quickstart.py", "reg
 
 
 def _run(args, cwd):
-    env = dict(os.environ, TGX_SMOKE="1", PYTHONPATH=str(ROOT / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        TGX_SMOKE="1",
+        PYTHONPATH=str(ROOT / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

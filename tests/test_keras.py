@@ -1,11 +1,10 @@
-"""tinygrad_ext.keras: the course snippet end to end, layers, losses, metrics, callbacks, weights."""
+"""tinygrad_ext.keras: the course snippet end to end, layers, losses, callbacks, weights."""
 
 import csv
 import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext import keras
 from tinygrad_ext.keras import callbacks as cb
@@ -35,7 +34,7 @@ def test_course_snippet_on_digits(digits, capsys):
     model.add(Activation("relu"))
     model.add(Dense(output_dim=10))
     model.add(Activation("softmax"))
-    model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+    model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     hist = model.fit(X_train, Y_train, nb_epoch=30, batch_size=32)
     loss_and_metrics = model.evaluate(X_test, Y_test, batch_size=32)
     out = capsys.readouterr().out
@@ -53,8 +52,14 @@ def test_course_snippet_on_digits(digits, capsys):
 def test_current_api_adam_sparse_and_validation(digits):
     X_train, _, X_test, _, y = digits
     tgx.manual_seed(1)
-    model = keras.Sequential([Input(shape=(100,)), Dense(32, activation="relu"), Dropout(0.1),
-                              Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            Input(shape=(100,)),
+            Dense(32, activation="relu"),
+            Dropout(0.1),
+            Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hist = model.fit(X_train, y[:1400], epochs=10, batch_size=32, validation_split=0.2, verbose=0)
     assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -64,7 +69,9 @@ def test_current_api_adam_sparse_and_validation(digits):
 
 
 def test_summary_and_param_counts(capsys):
-    model = Sequential([Dense(64, input_shape=(100,)), Activation("relu"), Dense(10, activation="softmax")])
+    model = Sequential(
+        [Dense(64, input_shape=(100,)), Activation("relu"), Dense(10, activation="softmax")]
+    )
     model.summary()
     out = capsys.readouterr().out
     assert "(None, 64)" in out and "6464" in out and "(None, 10)" in out and "650" in out
@@ -81,7 +88,10 @@ def test_dense_initializers_and_errors():
     assert k.shape == (200, 300) and np.abs(k).max() <= a and np.abs(k).max() > 0.9 * a
     assert np.all(d.bias.detach().numpy() == 0)
     he = Dense(300, input_dim=200, kernel_initializer="he_normal").kernel.detach().numpy()
-    assert abs(he.std() - math.sqrt(2 / 200)) < 0.01 and np.abs(he).max() <= 2 * math.sqrt(2 / 200) / 0.8796 + 1e-6
+    assert (
+        abs(he.std() - math.sqrt(2 / 200)) < 0.01
+        and np.abs(he).max() <= 2 * math.sqrt(2 / 200) / 0.8796 + 1e-6
+    )
     assert Dense(3, input_dim=2, use_bias=False).bias is None
     with pytest.raises(ValueError, match="units"):
         Dense(0)
@@ -102,7 +112,9 @@ def test_lazy_build_flatten_and_regression():
     w = rng.standard_normal(6).astype(np.float32)
     yv = X.reshape(256, 6) @ w
     model = Sequential([Flatten(), Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.5), loss="mse", metrics=["mae"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.5), loss="mse", metrics=["mae"]
+    )
     hist = model.fit(X, yv, epochs=30, batch_size=32, verbose=0)
     assert hist.history["loss"][-1] < 1e-3
     np.testing.assert_allclose(model.layers[1].kernel.detach().numpy().reshape(-1), w, atol=0.02)
@@ -115,17 +127,22 @@ def test_losses_match_formulas():
     t = to_categorical([0, 1, 2, 3, 1], 4)
     T = lambda a: tgx.tensor(np.asarray(a, dtype=np.float64))  # noqa: E731
     assert losses.get("categorical_crossentropy")(T(t), T(p)).item() == pytest.approx(
-        -(t * np.log(p)).sum(1).mean())
-    assert losses.get("sparse_categorical_crossentropy")(tgx.tensor([0, 1, 2, 3, 1]), T(p)).item() == pytest.approx(
-        -(t * np.log(p)).sum(1).mean())
+        -(t * np.log(p)).sum(1).mean()
+    )
+    assert losses.get("sparse_categorical_crossentropy")(
+        tgx.tensor([0, 1, 2, 3, 1]), T(p)
+    ).item() == pytest.approx(-(t * np.log(p)).sum(1).mean())
     yb, pb = np.array([[1.0], [0.0]]), np.array([[0.8], [0.3]])
     assert losses.get("binary_crossentropy")(T(yb), T(pb)).item() == pytest.approx(
-        -(np.log(0.8) + np.log(0.7)) / 2)
+        -(np.log(0.8) + np.log(0.7)) / 2
+    )
     assert losses.get("mse")(T(yb), T(pb)).item() == pytest.approx((0.04 + 0.09) / 2)
     assert losses.get("mae")(T(yb), T(pb)).item() == pytest.approx(0.25)
     assert losses.get("hinge")(T(yb), T(pb)).item() == pytest.approx((0.2 + 1.3) / 2)
     q = np.roll(p, 1, axis=1)
-    assert losses.get("kl_divergence")(T(p), T(q)).item() == pytest.approx((p * np.log(p / q)).sum(1).mean())
+    assert losses.get("kl_divergence")(T(p), T(q)).item() == pytest.approx(
+        (p * np.log(p / q)).sum(1).mean()
+    )
 
 
 def test_binary_accuracy_and_sigmoid_output():
@@ -179,7 +196,9 @@ def test_early_stopping_patience_and_restore():
         np.testing.assert_array_equal(got, want + 1.0)  # Snap ran before EarlyStopping saved them
     # min_delta: 0.5 -> 0.45 is not an improvement of more than 0.1
     stop = keras.EarlyStopping(monitor="val_loss", patience=1, min_delta=0.1)
-    hist = model.fit(X, Y, epochs=5, verbose=0, callbacks=[_Scripted([1.0, 0.5, 0.45, 0.44, 0.43]), stop])
+    hist = model.fit(
+        X, Y, epochs=5, verbose=0, callbacks=[_Scripted([1.0, 0.5, 0.45, 0.44, 0.43]), stop]
+    )
     assert hist.epoch == [0, 1, 2]
     with pytest.raises(KeyError, match="monitor"):
         model.fit(X, Y, epochs=1, verbose=0, callbacks=[keras.EarlyStopping(monitor="val_nope")])
@@ -189,7 +208,7 @@ def test_checkpoint_scheduler_csv_and_weights(tmp_path):
     X, Y = np.ones((8, 2), np.float32), np.ones((8, 2), np.float32)
     model = _tiny_model()
     lrs = []
-    sched = keras.LearningRateScheduler(lambda epoch, lr: 0.1 * (0.5 ** epoch))
+    sched = keras.LearningRateScheduler(lambda epoch, lr: 0.1 * (0.5**epoch))
 
     class Rec(cb.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -201,7 +220,13 @@ def test_checkpoint_scheduler_csv_and_weights(tmp_path):
     hist = model.fit(X, Y, epochs=3, verbose=0, callbacks=[sched, Rec(), ckpt, best, log])
     assert lrs == [0.1, 0.05, 0.025]
     assert hist.history["learning_rate"] == [0.1, 0.05, 0.025]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.tgx", "log.csv", "w01.tgx", "w02.tgx", "w03.tgx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.tgx",
+        "log.csv",
+        "w01.tgx",
+        "w02.tgx",
+        "w03.tgx",
+    ]
     rows = list(csv.reader(open(tmp_path / "log.csv")))
     assert rows[0][0] == "epoch" and "loss" in rows[0] and len(rows) == 4
     other = _tiny_model()

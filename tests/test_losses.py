@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext import nn
 from tinygrad_ext.nn import functional as F
@@ -48,7 +47,11 @@ CASES = [
     ("cross_entropy", (X, LAB), {}),
     ("cross_entropy", (X, LAB), {"weight": W}),
     ("cross_entropy", (X, np.where(np.arange(N) % 3 == 0, -100, LAB)), {}),
-    ("cross_entropy", (X, np.where(np.arange(N) % 3 == 0, 1, LAB)), {"ignore_index": 1, "weight": W}),
+    (
+        "cross_entropy",
+        (X, np.where(np.arange(N) % 3 == 0, 1, LAB)),
+        {"ignore_index": 1, "weight": W},
+    ),
     ("cross_entropy", (X, LAB), {"label_smoothing": 0.2}),
     ("cross_entropy", (X, LAB), {"label_smoothing": 0.1, "weight": W}),
     ("cross_entropy", (X, PROBS), {}),
@@ -110,24 +113,35 @@ def test_loss_grad_vs_torch(name, args, kw, reduction):
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-8, atol=1e-11)
 
 
-# ---- NumPy formulas (run without PyTorch) ---------------------------------------------------------
+# ---- NumPy formulas (run without PyTorch) -------------------------------------------------
 def test_numpy_formulas():
     np.testing.assert_allclose(F.mse_loss(T(X), T(Y)).item(), ((X - Y) ** 2).mean(), rtol=1e-12)
-    np.testing.assert_allclose(F.l1_loss(T(X), T(Y), reduction="sum").item(), np.abs(X - Y).sum(), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.l1_loss(T(X), T(Y), reduction="sum").item(), np.abs(X - Y).sum(), rtol=1e-12
+    )
     ls = X - X.max(1, keepdims=True)
     logp = ls - np.log(np.exp(ls).sum(1, keepdims=True))
-    np.testing.assert_allclose(F.cross_entropy(T(X), T(LAB)).item(), -logp[np.arange(N), LAB].mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.cross_entropy(T(X), T(LAB)).item(), -logp[np.arange(N), LAB].mean(), rtol=1e-12
+    )
     bce = -(B * np.log(P) + (1 - B) * np.log(1 - P)).mean()
     np.testing.assert_allclose(F.binary_cross_entropy(T(P), T(B)).item(), bce, rtol=1e-12)
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(T(X), T(B)).item(), bce, rtol=1e-12)
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(T(X), T(B)).item(), bce, rtol=1e-12
+    )
 
 
 def test_course_cross_entropy_example():
     # target [0, 0, 1] against prediction [0.3, 0.3, 0.4]: -log 0.4
     p = T([[0.3, 0.3, 0.4]])
     assert abs(F.nll_loss(p.log(), T([2])).item() + math.log(0.4)) < 1e-12
-    assert abs(F.cross_entropy(T([[0.0, 0.0, 1.0]]) * 0 + p.log(), T([[0.0, 0.0, 1.0]])).item()
-               + math.log(0.4)) < 1e-12
+    assert (
+        abs(
+            F.cross_entropy(T([[0.0, 0.0, 1.0]]) * 0 + p.log(), T([[0.0, 0.0, 1.0]])).item()
+            + math.log(0.4)
+        )
+        < 1e-12
+    )
 
 
 def test_bce_log_clamp_and_extremes():
@@ -143,18 +157,34 @@ def test_bce_log_clamp_and_extremes():
 
 def test_loss_modules_match_functions():
     pairs = [
-        (nn.MSELoss(), F.mse_loss, (X, Y)), (nn.L1Loss(reduction="sum"), lambda a, b: F.l1_loss(a, b, "sum"), (X, Y)),
+        (nn.MSELoss(), F.mse_loss, (X, Y)),
+        (nn.L1Loss(reduction="sum"), lambda a, b: F.l1_loss(a, b, "sum"), (X, Y)),
         (nn.SmoothL1Loss(beta=0.3), lambda a, b: F.smooth_l1_loss(a, b, beta=0.3), (X, Y)),
         (nn.HuberLoss(delta=2.0), lambda a, b: F.huber_loss(a, b, delta=2.0), (X, Y)),
         (nn.BCELoss(), F.binary_cross_entropy, (P, B)),
-        (nn.BCEWithLogitsLoss(pos_weight=T(W)), lambda a, b: F.binary_cross_entropy_with_logits(
-            a, b, pos_weight=T(W)), (X, B)),
-        (nn.CrossEntropyLoss(label_smoothing=0.1), lambda a, b: F.cross_entropy(a, b, label_smoothing=0.1), (X, LAB)),
+        (
+            nn.BCEWithLogitsLoss(pos_weight=T(W)),
+            lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=T(W)),
+            (X, B),
+        ),
+        (
+            nn.CrossEntropyLoss(label_smoothing=0.1),
+            lambda a, b: F.cross_entropy(a, b, label_smoothing=0.1),
+            (X, LAB),
+        ),
         (nn.NLLLoss(weight=T(W)), lambda a, b: F.nll_loss(a, b, T(W)), (X, LAB)),
-        (nn.KLDivLoss(reduction="batchmean"), lambda a, b: F.kl_div(a, b, reduction="batchmean"), (X, PROBS)),
+        (
+            nn.KLDivLoss(reduction="batchmean"),
+            lambda a, b: F.kl_div(a, b, reduction="batchmean"),
+            (X, PROBS),
+        ),
         (nn.HingeEmbeddingLoss(), F.hinge_embedding_loss, (X[:, 0], SIGN)),
         (nn.MultiMarginLoss(), F.multi_margin_loss, (X, LAB)),
-        (nn.MarginRankingLoss(0.5), lambda a, b, c: F.margin_ranking_loss(a, b, c, 0.5), (X[:, 0], Y[:, 0], SIGN)),
+        (
+            nn.MarginRankingLoss(0.5),
+            lambda a, b, c: F.margin_ranking_loss(a, b, c, 0.5),
+            (X[:, 0], Y[:, 0], SIGN),
+        ),
         (nn.CosineEmbeddingLoss(), F.cosine_embedding_loss, (X, Y, SIGN)),
         (nn.GaussianNLLLoss(), F.gaussian_nll_loss, (X, Y, P)),
     ]

@@ -5,10 +5,8 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext import nn
-from tinygrad_ext.nn import functional as F
 
 
 def T(a, dtype=tgx.float64, rg=False):
@@ -44,7 +42,12 @@ def test_registration_and_names():
     net = Net()
     assert [n for n, _ in net.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight"]
     assert [n for n, _ in net.named_buffers()] == ["steps", "scratch"]
-    assert list(net.state_dict().keys()) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"]  # own first, as torch
+    assert list(net.state_dict().keys()) == [
+        "steps",
+        "fc1.weight",
+        "fc1.bias",
+        "fc2.weight",
+    ]  # own first, as torch
     assert [n for n, _ in net.named_children()] == ["fc1", "act", "fc2"]
     assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "fc2"]
     assert len(list(net.parameters(recurse=False))) == 0
@@ -56,19 +59,27 @@ def test_registration_and_names():
     with pytest.raises(KeyError):
         net.register_parameter("a.b", None)
     with pytest.raises(AttributeError):
-        net.nope
+        _ = net.nope
 
 
 def test_repr_like_pytorch():
     torch = _torch()
     ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.Dropout(0.2), nn.Tanh()))
-    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(),
-                                 torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Tanh()))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 3),
+        torch.nn.ReLU(),
+        torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Tanh()),
+    )
     assert repr(ours) == repr(theirs)
-    for a, b in [(nn.BatchNorm1d(4), torch.nn.BatchNorm1d(4)), (nn.LayerNorm(3), torch.nn.LayerNorm(3)),
-                 (nn.Embedding(5, 2, padding_idx=1), torch.nn.Embedding(5, 2, padding_idx=1)),
-                 (nn.GELU("tanh"), torch.nn.GELU("tanh")), (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
-                 (nn.Flatten(), torch.nn.Flatten()), (nn.Softmax(dim=1), torch.nn.Softmax(dim=1))]:
+    for a, b in [
+        (nn.BatchNorm1d(4), torch.nn.BatchNorm1d(4)),
+        (nn.LayerNorm(3), torch.nn.LayerNorm(3)),
+        (nn.Embedding(5, 2, padding_idx=1), torch.nn.Embedding(5, 2, padding_idx=1)),
+        (nn.GELU("tanh"), torch.nn.GELU("tanh")),
+        (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+        (nn.Flatten(), torch.nn.Flatten()),
+        (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
+    ]:
         assert repr(a) == repr(b)
 
 
@@ -127,8 +138,9 @@ def test_state_dict_roundtrip_and_errors(tmp_path):
 def test_state_dict_keys_match_torch():
     torch = _torch()
     ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
-                                 torch.nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
+    )
     assert list(ours.state_dict().keys()) == list(theirs.state_dict().keys())
     assert list(ours.state_dict())[0] == "0.weight"
 
@@ -168,10 +180,21 @@ def test_linear_and_mlp_vs_numpy_forward():
 
 
 ACTS = [
-    ("ReLU", {}), ("LeakyReLU", {"negative_slope": 0.2}), ("ELU", {"alpha": 0.7}), ("SELU", {}),
-    ("GELU", {}), ("GELU", {"approximate": "tanh"}), ("SiLU", {}), ("Mish", {}), ("Sigmoid", {}),
-    ("Tanh", {}), ("Softplus", {}), ("Softplus", {"beta": 2.0, "threshold": 3.0}),
-    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}), ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": 1}),
+    ("ReLU", {}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("ELU", {"alpha": 0.7}),
+    ("SELU", {}),
+    ("GELU", {}),
+    ("GELU", {"approximate": "tanh"}),
+    ("SiLU", {}),
+    ("Mish", {}),
+    ("Sigmoid", {}),
+    ("Tanh", {}),
+    ("Softplus", {}),
+    ("Softplus", {"beta": 2.0, "threshold": 3.0}),
+    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}),
+    ("Softmax", {"dim": 1}),
+    ("LogSoftmax", {"dim": 1}),
     ("PReLU", {}),
 ]
 
@@ -186,8 +209,12 @@ def test_activations_vs_torch(name, kw):
     xt = torch.tensor(x, requires_grad=True)
     ref = theirs(xt)
     out = ours(T(x))
-    np.testing.assert_allclose(out.numpy() if not out.requires_grad else out.detach().numpy(),
-                               ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        out.numpy() if not out.requires_grad else out.detach().numpy(),
+        ref.detach().numpy(),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("name,kw", ACTS, ids=[f"{n}{kw}" for n, kw in ACTS])
@@ -209,15 +236,23 @@ def _compare_module(ours, theirs, inputs, atol=1e-10):
     torch = _torch()
     copy_into_torch(ours, theirs)
     xs_t = [torch.tensor(a, requires_grad=np.issubdtype(a.dtype, np.floating)) for a in inputs]
-    xs_o = [T(a, dtype=tgx.float64 if np.issubdtype(a.dtype, np.floating) else tgx.int64,
-              rg=np.issubdtype(a.dtype, np.floating)) for a in inputs]
+    xs_o = [
+        T(
+            a,
+            dtype=tgx.float64 if np.issubdtype(a.dtype, np.floating) else tgx.int64,
+            rg=np.issubdtype(a.dtype, np.floating),
+        )
+        for a in inputs
+    ]
     ref, out = theirs(*xs_t), ours(*xs_o)
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-8, atol=atol)
     g = np.random.default_rng(9).standard_normal(tuple(ref.shape))
     (ref * torch.tensor(g)).sum().backward()
     (out * T(g)).sum().backward()
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=atol, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=atol, err_msg=name
+        )
     for a, b in zip(xs_o, xs_t):
         if b.grad is not None:
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=atol)
@@ -226,15 +261,23 @@ def _compare_module(ours, theirs, inputs, atol=1e-10):
 def test_linear_bilinear_layernorm_embedding_vs_torch():
     torch = _torch()
     rng = np.random.default_rng(4)
-    _compare_module(nn.Linear(5, 3).double(), torch.nn.Linear(5, 3).double(), [rng.standard_normal((4, 5))])
-    _compare_module(nn.Bilinear(3, 2, 4).double(), torch.nn.Bilinear(3, 2, 4).double(),
-                    [rng.standard_normal((5, 3)), rng.standard_normal((5, 2))])
+    _compare_module(
+        nn.Linear(5, 3).double(), torch.nn.Linear(5, 3).double(), [rng.standard_normal((4, 5))]
+    )
+    _compare_module(
+        nn.Bilinear(3, 2, 4).double(),
+        torch.nn.Bilinear(3, 2, 4).double(),
+        [rng.standard_normal((5, 3)), rng.standard_normal((5, 2))],
+    )
     ln, tln = nn.LayerNorm(6).double(), torch.nn.LayerNorm(6).double()
     with tgx.no_grad():
         ln.weight.copy_(T(rng.standard_normal(6)))
         ln.bias.copy_(T(rng.standard_normal(6)))
     _compare_module(ln, tln, [rng.standard_normal((3, 6)) * 2 + 1])
-    emb, temb = nn.Embedding(7, 3, padding_idx=2).double(), torch.nn.Embedding(7, 3, padding_idx=2).double()
+    emb, temb = (
+        nn.Embedding(7, 3, padding_idx=2).double(),
+        torch.nn.Embedding(7, 3, padding_idx=2).double(),
+    )
     assert np.all(emb.weight.detach().numpy()[2] == 0)
     _compare_module(emb, temb, [np.array([[1, 2, 6], [2, 2, 0]])])
 
@@ -242,7 +285,10 @@ def test_linear_bilinear_layernorm_embedding_vs_torch():
 def test_batchnorm_running_stats_and_eval_vs_torch():
     torch = _torch()
     rng = np.random.default_rng(5)
-    ours, theirs = nn.BatchNorm1d(3, momentum=0.3).double(), torch.nn.BatchNorm1d(3, momentum=0.3).double()
+    ours, theirs = (
+        nn.BatchNorm1d(3, momentum=0.3).double(),
+        torch.nn.BatchNorm1d(3, momentum=0.3).double(),
+    )
     for _ in range(3):
         x = rng.standard_normal((8, 3)) * 2 + 1
         _compare_module(ours, theirs, [x])
@@ -254,8 +300,9 @@ def test_batchnorm_running_stats_and_eval_vs_torch():
     ours.eval()
     theirs.eval()
     x = rng.standard_normal((4, 3))
-    np.testing.assert_allclose(ours(T(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        ours(T(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10
+    )
     # 3-D input (N, C, L)
     ours.train()
     theirs.train()

@@ -26,7 +26,9 @@ from tinygrad_ext.nn import functional as F
 def load_split(seed: int = 0):
     """80/20 stratified split; features standardised with the training set's mean and std."""
     X, y = tgx.datasets.load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = tgx.datasets.train_test_split(X, y, test_size=0.2, random_state=seed, stratify=y)
+    Xtr, Xte, ytr, yte = tgx.datasets.train_test_split(
+        X, y, test_size=0.2, random_state=seed, stratify=y
+    )
     mean, std = Xtr.mean(dim=0), Xtr.std(dim=0) + 1.0  # +1: constant-zero border pixels stay 0
     return (Xtr - mean) / std, (Xte - mean) / std, ytr, yte
 
@@ -65,7 +67,11 @@ class _Progress:
             self.bar.set_postfix_str(msg)
         elif self.tty:
             done = int(30 * self.n / self.total)
-            print(f"\r  [{'#' * done}{'.' * (30 - done)}] {self.n}/{self.total} {msg}", end="", flush=True)
+            print(
+                f"\r  [{'#' * done}{'.' * (30 - done)}] {self.n}/{self.total} {msg}",
+                end="",
+                flush=True,
+            )
 
     def epoch_line(self, line: str) -> None:
         if self.enabled and not self.tty:
@@ -88,7 +94,7 @@ def batches(n: int, batch: int, epochs: int, seed: int):
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         perm = rng.permutation(n)
-        yield [perm[s:s + batch] for s in range(0, n, batch)]
+        yield [perm[s : s + batch] for s in range(0, n, batch)]
 
 
 def train_tgx(model, Xtr, ytr, plan, lr, momentum, progress, Xte=None, yte=None):
@@ -118,7 +124,10 @@ def train_tgx(model, Xtr, ytr, plan, lr, momentum, progress, Xte=None, yte=None)
             model.eval()
             with tgx.no_grad():
                 curve["test_acc"].append(nn.accuracy(model(Xte), yte))
-            line = f"epoch {len(curve['loss']):3d}  loss {curve['loss'][-1]:.4f}  test acc {curve['test_acc'][-1]:.4f}"
+            line = (
+                f"epoch {len(curve['loss']):3d}  loss {curve['loss'][-1]:.4f}  "
+                f"test acc {curve['test_acc'][-1]:.4f}"
+            )
             progress.update(len(epoch_batches), f"loss {curve['loss'][-1]:.4f}")
             progress.epoch_line(line)
     return steps, time.perf_counter() - t0, curve
@@ -168,8 +177,12 @@ def main(argv=None) -> float:
     ap.add_argument("--quick", action="store_true", help="a few epochs only (smoke test)")
     ap.add_argument("--png", default="digits_training.png", help="where to write the curves")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="intra-op threads (default 1: batches of 32 x 128 are too small to split)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads (default 1: batches of 32 x 128 are too small to split)",
+    )
     args = ap.parse_args(argv)
     if args.quick or os.environ.get("TGX_SMOKE") == "1":
         args.epochs = 3
@@ -196,16 +209,26 @@ def _run(args, momentum: float) -> float:
     steps, secs, curve = train_tgx(model, Xtr, ytr, plan, args.lr, momentum, progress, Xte, yte)
     progress.close()
     acc = curve["test_acc"][-1]
-    print(f"test accuracy: {acc * 100:.2f}%  ({args.epochs} epochs, {steps} steps of batch {args.batch})")
+    print(
+        f"test accuracy: {acc * 100:.2f}%  "
+        f"({args.epochs} epochs, {steps} steps of batch {args.batch})"
+    )
 
     Xn, yn = Xtr.numpy().astype(np.float32), ytr.numpy()
-    np_steps, np_secs, np_params = train_numpy(*init, Xn, yn, plan, np.float32(args.lr), np.float32(momentum))
-    logits = np.maximum(Xte.numpy() @ np_params[0].T + np_params[1], 0) @ np_params[2].T + np_params[3]
+    np_steps, np_secs, np_params = train_numpy(
+        *init, Xn, yn, plan, np.float32(args.lr), np.float32(momentum)
+    )
+    logits = (
+        np.maximum(Xte.numpy() @ np_params[0].T + np_params[1], 0) @ np_params[2].T + np_params[3]
+    )
     np_acc = float((logits.argmax(1) == yte.numpy()).mean())
     ours, theirs = steps / secs, np_steps / np_secs
     print(f"training speed (same network, same batches, same steps; {args.threads} thread(s)):")
     print(f"  tinygrad_ext (autograd) : {ours:9.1f} steps/s  ({secs:.2f} s)")
-    print(f"  NumPy (manual backprop) : {theirs:9.1f} steps/s  ({np_secs:.2f} s, test acc {np_acc * 100:.2f}%)")
+    print(
+        f"  NumPy (manual backprop) : {theirs:9.1f} steps/s  "
+        f"({np_secs:.2f} s, test acc {np_acc * 100:.2f}%)"
+    )
     print(f"  ratio tinygrad_ext / NumPy = {ours / theirs:.2f}x")
 
     try:

@@ -27,7 +27,7 @@ class Callback:
 
 
 class History(Callback):
-    """Returned by fit: .history maps each metric name to its per-epoch values; .epoch lists epochs."""
+    """Returned by fit: .history maps each metric to its per-epoch values; .epoch lists epochs."""
 
     def __init__(self):
         super().__init__()
@@ -43,7 +43,7 @@ class History(Callback):
             self.history.setdefault(k, []).append(v)
 
     def plot(self, path: str | None = None, keys=None):
-        """Plots each metric (train and val_ on one axis); writes a PNG to path (or returns the figure)."""
+        """Plots the metrics (train and val_ together); writes a PNG to path, or returns the figure."""
         try:
             import matplotlib
 
@@ -51,13 +51,23 @@ class History(Callback):
                 matplotlib.use("Agg")
             import matplotlib.pyplot as plt
         except ImportError:
-            raise ImportError("History.plot needs matplotlib, which is not installed: pip install matplotlib") from None
-        names = [k for k in (keys or self.history) if not k.startswith("val_") and k != "learning_rate"]
-        fig, axes = plt.subplots(1, max(1, len(names)), figsize=(5 * max(1, len(names)), 4), squeeze=False)
+            raise ImportError(
+                "History.plot needs matplotlib, which is not installed: pip install matplotlib"
+            ) from None
+        names = [
+            k for k in (keys or self.history) if not k.startswith("val_") and k != "learning_rate"
+        ]
+        fig, axes = plt.subplots(
+            1, max(1, len(names)), figsize=(5 * max(1, len(names)), 4), squeeze=False
+        )
         for ax, k in zip(axes[0], names):
             ax.plot(range(1, len(self.history[k]) + 1), self.history[k], label=k)
             if "val_" + k in self.history:
-                ax.plot(range(1, len(self.history["val_" + k]) + 1), self.history["val_" + k], label="val_" + k)
+                ax.plot(
+                    range(1, len(self.history["val_" + k]) + 1),
+                    self.history["val_" + k],
+                    label="val_" + k,
+                )
             ax.set_xlabel("epoch")
             ax.set_title(k)
             ax.legend()
@@ -78,14 +88,26 @@ def _mode_op(mode: str, monitor: str):
 
 
 class EarlyStopping(Callback):
-    """Stops training when `monitor` has not improved by more than min_delta for `patience` epochs."""
+    """Stops training when `monitor` has not improved by > min_delta for `patience` epochs."""
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, verbose: int = 0,
-                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
-                 start_from_epoch: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ):
         super().__init__()
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
-        self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, restore_best_weights, start_from_epoch
+        self.baseline, self.restore_best_weights, self.start_from_epoch = (
+            baseline,
+            restore_best_weights,
+            start_from_epoch,
+        )
         self.mode = _mode_op(mode, monitor)
         self.min_delta = abs(min_delta) * (1 if self.mode == "max" else -1)
         self.wait = self.stopped_epoch = self.best_epoch = 0
@@ -106,7 +128,10 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            raise KeyError(f"[EarlyStopping] monitor {self.monitor!r} not in logs; available: {sorted(logs or {})}")
+            raise KeyError(
+                f"[EarlyStopping] monitor {self.monitor!r} not in logs; "
+                f"available: {sorted(logs or {})}"
+            )
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -128,15 +153,26 @@ class EarlyStopping(Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
     """Saves the weights (tinygrad_ext.save) after each epoch, or only when `monitor` improves."""
 
-    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = True, mode: str = "auto", save_freq="epoch"):
+    def __init__(
+        self,
+        filepath: str,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = True,
+        mode: str = "auto",
+        save_freq="epoch",
+    ):
         super().__init__()
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only = save_best_only
@@ -154,14 +190,17 @@ class ModelCheckpoint(Callback):
             if not improved:
                 return
             if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
-                      f"saving model to {path}")
+                print(
+                    f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} "
+                    f"to {current:.5f}, "
+                    f"saving model to {path}"
+                )
             self.best = current
         self.model.save_weights(path)
 
 
 class LearningRateScheduler(Callback):
-    """Sets the optimizer's learning rate from schedule(epoch, lr) (or schedule(epoch)) each epoch."""
+    """Sets the optimizer's learning rate to schedule(epoch, lr) each epoch."""
 
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()

@@ -10,8 +10,7 @@ import math
 import re
 from collections import defaultdict
 
-from .. import _C
-from .. import nn
+from .. import _C, nn
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as F
 
@@ -27,10 +26,22 @@ def _auto_name(cls_name: str) -> str:
 
 # ---- activations and initializers ---------------------------------------------------------------
 ACTIVATIONS = {
-    "linear": lambda x: x, None: lambda x: x, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
-    "softmax": lambda x: x.softmax(-1), "log_softmax": lambda x: x.log_softmax(-1), "elu": F.elu,
-    "selu": F.selu, "softplus": F.softplus, "gelu": F.gelu, "swish": F.silu, "silu": F.silu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "mish": F.mish, "hard_tanh": F.hardtanh,
+    "linear": lambda x: x,
+    None: lambda x: x,
+    "relu": F.relu,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "softmax": lambda x: x.softmax(-1),
+    "log_softmax": lambda x: x.log_softmax(-1),
+    "elu": F.elu,
+    "selu": F.selu,
+    "softplus": F.softplus,
+    "gelu": F.gelu,
+    "swish": F.silu,
+    "silu": F.silu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "mish": F.mish,
+    "hard_tanh": F.hardtanh,
 }
 
 
@@ -38,7 +49,9 @@ def get_activation(act):
     if callable(act):
         return act
     if act not in ACTIVATIONS:
-        raise ValueError(f"[keras] unknown activation {act!r}; known: {sorted(k for k in ACTIVATIONS if k)}")
+        raise ValueError(
+            f"[keras] unknown activation {act!r}; known: {sorted(k for k in ACTIVATIONS if k)}"
+        )
     return ACTIVATIONS[act]
 
 
@@ -60,8 +73,13 @@ def _fill(t, init) -> None:
             a = math.sqrt(6.0 / (fan_in + fan_out))
             t.uniform_(-a, a)
         elif init == "glorot_normal":
-            nn.init.trunc_normal_(t, 0.0, math.sqrt(2.0 / (fan_in + fan_out)) / trunc, -2 * math.sqrt(2.0 / (fan_in + fan_out)) / trunc,
-                                  2 * math.sqrt(2.0 / (fan_in + fan_out)) / trunc)
+            nn.init.trunc_normal_(
+                t,
+                0.0,
+                math.sqrt(2.0 / (fan_in + fan_out)) / trunc,
+                -2 * math.sqrt(2.0 / (fan_in + fan_out)) / trunc,
+                2 * math.sqrt(2.0 / (fan_in + fan_out)) / trunc,
+            )
         elif init in ("he_normal", "lecun_normal"):
             std = math.sqrt((2.0 if init == "he_normal" else 1.0) / fan_in) / trunc
             nn.init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std)
@@ -113,12 +131,16 @@ class Layer(nn.Module):
     def set_weights(self, weights) -> None:
         params = list(self.parameters())
         if len(weights) != len(params):
-            raise ValueError(f"[keras] layer {self.name} expects {len(params)} weights, got {len(weights)}")
+            raise ValueError(
+                f"[keras] layer {self.name} expects {len(params)} weights, got {len(weights)}"
+            )
         with no_grad():
             for p, w in zip(params, weights):
                 if tuple(w.shape) != tuple(p.shape):
-                    raise ValueError(f"[keras] layer {self.name}: weight shape {tuple(w.shape)} does not "
-                                     f"match {tuple(p.shape)}")
+                    raise ValueError(
+                        f"[keras] layer {self.name}: weight shape {tuple(w.shape)} does not "
+                        f"match {tuple(p.shape)}"
+                    )
                 p.copy_(_C.tensor(w).to(p.dtype))
 
     def _get_name(self) -> str:
@@ -149,16 +171,30 @@ class Dense(Layer):
     Accepts Keras 1 names too: Dense(output_dim=64, input_dim=100, init='glorot_uniform').
     """
 
-    def __init__(self, units: int | None = None, activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", output_dim: int | None = None,
-                 init=None, input_shape=None, input_dim=None, name=None, **kwargs):
+    def __init__(
+        self,
+        units: int | None = None,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        output_dim: int | None = None,
+        init=None,
+        input_shape=None,
+        input_dim=None,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
         units = units if units is not None else output_dim
         if units is None or int(units) <= 0:
             raise ValueError(f"[Dense] units must be a positive int, got {units!r}")
         self.units = int(units)
-        self.activation_name = activation if isinstance(activation, str) or activation is None else getattr(
-            activation, "__name__", "custom")
+        self.activation_name = (
+            activation
+            if isinstance(activation, str) or activation is None
+            else getattr(activation, "__name__", "custom")
+        )
         self.activation = get_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = init if init is not None else kernel_initializer
@@ -196,7 +232,9 @@ class Dense(Layer):
 class Activation(Layer):
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.activation_name = activation if isinstance(activation, str) else getattr(activation, "__name__", "custom")
+        self.activation_name = (
+            activation if isinstance(activation, str) else getattr(activation, "__name__", "custom")
+        )
         self.activation = get_activation(activation)
         self.built = True
 

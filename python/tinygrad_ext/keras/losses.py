@@ -24,7 +24,7 @@ class Loss:
 
 
 class CategoricalCrossentropy(Loss):
-    """y_true one-hot (or probabilities); y_pred probabilities (clipped to [eps, 1 - eps]) or logits."""
+    """y_true one-hot or probabilities; y_pred probabilities (clipped to [eps, 1-eps]) or logits."""
 
     name = "categorical_crossentropy"
 
@@ -35,9 +35,11 @@ class CategoricalCrossentropy(Loss):
     def call(self, y_true, y_pred):
         y_true = y_true.to(y_pred.dtype)
         if tuple(y_true.shape) != tuple(y_pred.shape):
-            raise ValueError(f"[categorical_crossentropy] y_true {tuple(y_true.shape)} and y_pred "
-                             f"{tuple(y_pred.shape)} must have the same shape (one-hot targets; use "
-                             "sparse_categorical_crossentropy for integer labels)")
+            raise ValueError(
+                f"[categorical_crossentropy] y_true {tuple(y_true.shape)} and y_pred "
+                f"{tuple(y_pred.shape)} must have the same shape (one-hot targets; use "
+                "sparse_categorical_crossentropy for integer labels)"
+            )
         if self.label_smoothing:
             y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
         logp = y_pred.log_softmax(-1) if self.from_logits else y_pred.clamp(EPS, 1 - EPS).log()
@@ -108,9 +110,14 @@ _BY_NAME = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "hinge": Hinge, "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "hinge": Hinge,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
 }
 
 
@@ -132,10 +139,20 @@ def get(loss):
             def __call__(self, y_true, y_pred):
                 out = fn(y_true, y_pred)
                 return out.mean() if out.dim() else out
+
         return _Wrapped()
-    raise TypeError(f"[keras] loss must be a string, a Loss or a callable, got {type(loss).__name__}")
+    raise TypeError(
+        f"[keras] loss must be a string, a Loss or a callable, got {type(loss).__name__}"
+    )
 
 
-categorical_crossentropy = lambda y_true, y_pred: CategoricalCrossentropy().call(y_true, y_pred)  # noqa: E731
-sparse_categorical_crossentropy = lambda y_true, y_pred: SparseCategoricalCrossentropy().call(y_true, y_pred)  # noqa: E731
-binary_crossentropy = lambda y_true, y_pred: BinaryCrossentropy().call(y_true, y_pred)  # noqa: E731
+def categorical_crossentropy(y_true, y_pred):
+    return CategoricalCrossentropy().call(y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred):
+    return SparseCategoricalCrossentropy().call(y_true, y_pred)
+
+
+def binary_crossentropy(y_true, y_pred):
+    return BinaryCrossentropy().call(y_true, y_pred)

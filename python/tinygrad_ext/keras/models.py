@@ -8,8 +8,7 @@ import time
 
 import numpy as np
 
-from .. import _C
-from .. import nn
+from .. import _C, nn
 from ..autograd.grad_mode import no_grad
 from . import callbacks as cbks
 from . import losses as losses_mod
@@ -65,7 +64,9 @@ class Sequential(Layer):
         if not isinstance(layer, Layer):
             layer.name = getattr(layer, "name", None) or _auto_name(type(layer).__name__)
         if any(existing.name == layer.name for existing in self._layer_list):
-            raise ValueError(f"[Sequential.add] all layers must have unique names; {layer.name!r} is taken")
+            raise ValueError(
+                f"[Sequential.add] all layers must have unique names; {layer.name!r} is taken"
+            )
         self._layer_list.append(layer)
         self.add_module(layer.name, layer)
         self._propagate_shapes()
@@ -87,7 +88,11 @@ class Sequential(Layer):
             shape = layer._ensure_built(shape)
 
     def build(self, input_shape=None) -> None:
-        if input_shape is not None and self._layer_list and getattr(self._layer_list[0], "input_shape_", None) is None:
+        if (
+            input_shape is not None
+            and self._layer_list
+            and getattr(self._layer_list[0], "input_shape_", None) is None
+        ):
             self._layer_list[0].input_shape_ = tuple(input_shape)
         self._propagate_shapes()
         self.built = True
@@ -102,7 +107,7 @@ class Sequential(Layer):
         return self.forward(x)
 
     def _logits_and_kind(self, x):
-        """(output, logits or None): logits when the model ends in softmax/sigmoid, for a stable loss."""
+        """(logits, kind) when the model ends in softmax/sigmoid (stable loss), else (out, None)."""
         *body, last = self._layer_list
         for layer in body:
             x = layer(x)
@@ -113,7 +118,9 @@ class Sequential(Layer):
         return last(x), None
 
     # ---- compile ---------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs) -> None:
+    def compile(
+        self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs
+    ) -> None:
         if loss is None:
             raise ValueError("[compile] a loss is required")
         self.optimizer = opt_mod.get(optimizer)
@@ -125,19 +132,32 @@ class Sequential(Layer):
 
     def _make_metric(self, m):
         if callable(m) and not isinstance(m, str):
-            return _Metric(getattr(m, "__name__", "metric"), lambda yt, yp: float(m(yt, yp).mean().item()))
+            return _Metric(
+                getattr(m, "__name__", "metric"), lambda yt, yp: float(m(yt, yp).mean().item())
+            )
         key = m.lower()
         if key in ("accuracy", "acc"):
             kind = self.loss.name
             if kind == "sparse_categorical_crossentropy":
-                fn = lambda yt, yp: float((yp.argmax(-1) == yt.reshape(-1).to(_C.int64)).to(_C.float32).mean().item())  # noqa: E731
+
+                def fn(yt, yp):
+                    hits = yp.argmax(-1) == yt.reshape(-1).to(_C.int64)
+                    return float(hits.to(_C.float32).mean().item())
             elif kind in ("binary_crossentropy", "hinge"):
+
                 def fn(yt, yp):
                     pred = (yp > (0.0 if kind == "hinge" else 0.5)).to(_C.float32)
-                    yt = (yt.to(_C.float32).reshape(tuple(yp.shape)) > (0.0 if kind == "hinge" else 0.5)).to(_C.float32)
+                    yt = (
+                        yt.to(_C.float32).reshape(tuple(yp.shape))
+                        > (0.0 if kind == "hinge" else 0.5)
+                    ).to(_C.float32)
                     return float((pred == yt).to(_C.float32).mean().item())
             else:
-                fn = lambda yt, yp: float((yp.argmax(-1) == yt.argmax(-1)).to(_C.float32).mean().item())  # noqa: E731
+
+                def fn(yt, yp):
+                    hits = yp.argmax(-1) == yt.argmax(-1)
+                    return float(hits.to(_C.float32).mean().item())
+
             return _Metric(m, fn)
         if key in ("mse", "mean_squared_error", "mae", "mean_absolute_error"):
             loss = losses_mod.get(key)
@@ -147,14 +167,25 @@ class Sequential(Layer):
     def _loss_value(self, yb, xb):
         out_or_logits, kind = self._logits_and_kind(xb)
         loss = self.loss
-        if kind == "softmax" and isinstance(loss, (losses_mod.CategoricalCrossentropy,
-                                                   losses_mod.SparseCategoricalCrossentropy)) and not loss.from_logits:
+        if (
+            kind == "softmax"
+            and isinstance(
+                loss, (losses_mod.CategoricalCrossentropy, losses_mod.SparseCategoricalCrossentropy)
+            )
+            and not loss.from_logits
+        ):
             stable = type(loss)(from_logits=True)
             if isinstance(loss, losses_mod.CategoricalCrossentropy):
                 stable.label_smoothing = loss.label_smoothing
             return stable(yb, out_or_logits), out_or_logits.softmax(-1)
-        if kind == "sigmoid" and isinstance(loss, losses_mod.BinaryCrossentropy) and not loss.from_logits:
-            return losses_mod.BinaryCrossentropy(from_logits=True)(yb, out_or_logits), out_or_logits.sigmoid()
+        if (
+            kind == "sigmoid"
+            and isinstance(loss, losses_mod.BinaryCrossentropy)
+            and not loss.from_logits
+        ):
+            return losses_mod.BinaryCrossentropy(from_logits=True)(
+                yb, out_or_logits
+            ), out_or_logits.sigmoid()
         if kind is not None:
             last = self._layer_list[-1]
             out = last.activation(out_or_logits)
@@ -164,7 +195,10 @@ class Sequential(Layer):
     # ---- fit / evaluate / predict ----------------------------------------------------------------
     def _check_compiled(self, op: str) -> None:
         if not self.compiled:
-            raise RuntimeError(f"[{op}] you must compile your model before training/testing. Use `model.compile(optimizer, loss)`.")
+            raise RuntimeError(
+                f"[{op}] you must compile your model before training/testing. "
+                "Use `model.compile(optimizer, loss)`."
+            )
 
     def _prepare(self, x):
         if not self.built or any(not getattr(layer, "built", True) for layer in self._layer_list):
@@ -173,9 +207,21 @@ class Sequential(Layer):
             self.optimizer.build(self.parameters())
             self._opt_built = True
 
-    def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1, verbose="auto", callbacks=None,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
-            nb_epoch: int | None = None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = 32,
+        epochs: int = 1,
+        verbose="auto",
+        callbacks=None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        nb_epoch: int | None = None,
+        **kwargs,
+    ):
         """Trains for `epochs` (Keras 1's nb_epoch too); returns a History."""
         self._check_compiled("fit")
         if nb_epoch is not None:
@@ -187,13 +233,18 @@ class Sequential(Layer):
             raise ValueError(f"[fit] x has {x.shape[0]} samples but y has {y.shape[0]}")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
-                raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
+                raise ValueError(
+                    f"[fit] validation_split must be in (0, 1), got {validation_split}"
+                )
             n_val = int(x.shape[0] * validation_split)
             split = x.shape[0] - n_val
             x, xv, y, yv = x[:split], x[split:], y[:split], y[split:]  # the last samples, as Keras
             validation_data = (xv, yv)
         if validation_data is not None:
-            xv, yv = _to_tensor(validation_data[0], "x_val"), _to_tensor(validation_data[1], "y_val", labels=True)
+            xv, yv = (
+                _to_tensor(validation_data[0], "x_val"),
+                _to_tensor(validation_data[1], "y_val", labels=True),
+            )
         self._prepare(x)
         n = x.shape[0]
         steps = max(1, -(-n // batch_size))
@@ -220,9 +271,11 @@ class Sequential(Layer):
             t0 = time.perf_counter()
             order = _C.randperm(n) if shuffle else _C.arange(n)
             sums = {k: 0.0 for k in self.metrics_names}
-            bar = tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", leave=True) if tqdm else None
+            bar = (
+                tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", leave=True) if tqdm else None
+            )
             for b in range(steps):
-                idx = order[b * batch_size:(b + 1) * batch_size]
+                idx = order[b * batch_size : (b + 1) * batch_size]
                 xb, yb = x[idx], y[idx]
                 for cb in cb_list:
                     cb.on_train_batch_begin(b)
@@ -236,7 +289,9 @@ class Sequential(Layer):
                     od = out.detach()
                     for m in self._metrics:
                         sums[m.name] += m.fn(yb, od) * k
-                logs = {name: sums[name] / min(n, (b + 1) * batch_size) for name in self.metrics_names}
+                logs = {
+                    name: sums[name] / min(n, (b + 1) * batch_size) for name in self.metrics_names
+                }
                 for cb in cb_list:
                     cb.on_train_batch_end(b, logs)
                 if bar is not None:
@@ -263,8 +318,15 @@ class Sequential(Layer):
         self.history = history
         return history
 
-    def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose="auto", return_dict: bool = False,
-                 **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = 32,
+        verbose="auto",
+        return_dict: bool = False,
+        **kwargs,
+    ):
         """Loss (and metrics) over the data in inference mode: a float, a list, or a dict."""
         self._check_compiled("evaluate")
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -277,7 +339,7 @@ class Sequential(Layer):
         sums = {k: 0.0 for k in self.metrics_names}
         with no_grad():
             for s in range(0, n, batch_size):
-                xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+                xb, yb = x[s : s + batch_size], y[s : s + batch_size]
                 loss, out = self._loss_value(yb, xb)
                 k = xb.shape[0]
                 sums["loss"] += float(loss.item()) * k
@@ -301,7 +363,7 @@ class Sequential(Layer):
         outs = []
         with no_grad():
             for s in range(0, x.shape[0], batch_size or 32):
-                outs.append(self.forward(x[s:s + (batch_size or 32)]).numpy())
+                outs.append(self.forward(x[s : s + (batch_size or 32)]).numpy())
         self.train(was_training)
         return np.concatenate(outs) if outs else np.zeros((0,))
 
@@ -325,7 +387,9 @@ class Sequential(Layer):
             count = sum(p.numel() for p in layer.parameters())
             total += count
             trainable += sum(p.numel() for p in layer.parameters() if p.requires_grad)
-            print_fn(f" {layer.name + ' (' + type(layer).__name__ + ')':<28}{shape_s:<26}{count:<10}")
+            print_fn(
+                f" {layer.name + ' (' + type(layer).__name__ + ')':<28}{shape_s:<26}{count:<10}"
+            )
             print_fn(line if i == len(self.layers) - 1 else "")
         print_fn(f"Total params: {total:,}")
         print_fn(f"Trainable params: {trainable:,}")
@@ -347,7 +411,7 @@ class Sequential(Layer):
                 p.copy_(_C.tensor(np.asarray(w)).to(p.dtype))
 
     def _positional_state(self) -> dict:
-        """Weights keyed by layer position ("0.kernel", ...), so any model of the same architecture loads them."""
+        """Weights keyed by layer position ("0.kernel", ...): same-architecture models load them."""
         out = {}
         for i, layer in enumerate(self._layer_list):
             for k, v in layer.state_dict().items():
@@ -365,10 +429,14 @@ class Sequential(Layer):
         state = load(filepath)
         for i, layer in enumerate(self._layer_list):
             prefix = f"{i}."
-            layer.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+            layer.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
         extra = [k for k in state if int(k.split(".", 1)[0]) >= len(self._layer_list)]
         if extra:
-            raise RuntimeError(f"[load_weights] the file has weights for more layers than the model: {extra}")
+            raise RuntimeError(
+                f"[load_weights] the file has weights for more layers than the model: {extra}"
+            )
 
 
 Model = Sequential

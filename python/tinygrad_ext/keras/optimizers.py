@@ -66,7 +66,9 @@ class Optimizer:
 class SGD(Optimizer):
     _torch_name = "SGD"
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False, **kw):
+    def __init__(
+        self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False, **kw
+    ):
         super().__init__(learning_rate, **kw)
         self.momentum, self.nesterov = momentum, nesterov
 
@@ -85,8 +87,14 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     _torch_name = "Adam"
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kw):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kw,
+    ):
         super().__init__(learning_rate, **kw)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
@@ -123,13 +131,22 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     _torch_name = "Adagrad"
 
-    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, **kw):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kw,
+    ):
         super().__init__(learning_rate, **kw)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
     def _torch_kwargs(self):
-        return {"lr": self._lr, "initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
+        return {
+            "lr": self._lr,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.epsilon,
+        }
 
     def _update(self, i, p, g):
         s = self.state.get(i)
@@ -151,7 +168,9 @@ def get(opt) -> Optimizer:
         if key not in _BY_NAME:
             raise ValueError(f"[keras] unknown optimizer {opt!r}; known: {sorted(_BY_NAME)}")
         return _BY_NAME[key]()
-    raise TypeError(f"[keras] optimizer must be a string or a keras Optimizer, got {type(opt).__name__}")
+    raise TypeError(
+        f"[keras] optimizer must be a string or a keras Optimizer, got {type(opt).__name__}"
+    )
 
 
 del math

@@ -103,7 +103,9 @@ class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+            raise ValueError(
+                f"approximate argument must be either none or tanh, got {approximate!r}"
+            )
         self.approximate = approximate
 
     def forward(self, input):
@@ -136,7 +138,9 @@ class Hardtanh(Module):
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else ""
+        )
 
 
 class Softmax(Module):

@@ -8,7 +8,7 @@ from .module import Module
 
 
 class Sequential(Module):
-    """Modules applied in order; built from positional modules or one OrderedDict of named modules."""
+    """Modules applied in order; built from positional modules or one OrderedDict of them."""
 
     def __init__(self, *args):
         super().__init__()

@@ -11,18 +11,32 @@ from .parameter import Parameter
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 _weight=None, _freeze: bool = False, dtype=None, **kwargs):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        _weight=None,
+        _freeze: bool = False,
+        dtype=None,
+        **kwargs,
+    ):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")
             if padding_idx < 0:
                 padding_idx += num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.num_embeddings, self.embedding_dim, self.padding_idx = (
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+        )
         if _weight is None:
-            self.weight = Parameter(_C.empty(num_embeddings, embedding_dim, dtype=dtype or _C.float32),
-                                    requires_grad=not _freeze)
+            self.weight = Parameter(
+                _C.empty(num_embeddings, embedding_dim, dtype=dtype or _C.float32),
+                requires_grad=not _freeze,
+            )
             self.reset_parameters()
         else:
             self.weight = Parameter(_weight, requires_grad=not _freeze)

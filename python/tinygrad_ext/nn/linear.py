@@ -20,9 +20,11 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b with PyTorch's default init (kaiming_uniform_(a=sqrt 5), bias U(+-1/sqrt fan_in))."""
+    """y = x W^T + b; PyTorch's init: kaiming_uniform_(a=sqrt 5), bias U(+-1/sqrt fan_in)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None, device=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype=None, device=None
+    ):
         super().__init__()
         if in_features < 0 or out_features < 0:
             raise ValueError(f"[Linear] features must be >= 0, got ({in_features}, {out_features})")
@@ -46,13 +48,22 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Bilinear(Module):
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(
+        self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype=None
+    ):
         super().__init__()
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.in1_features, self.in2_features, self.out_features = (
+            in1_features,
+            in2_features,
+            out_features,
+        )
         dtype = dtype or _C.float32
         self.weight = Parameter(_C.empty(out_features, in1_features, in2_features, dtype=dtype))
         if bias:
@@ -71,8 +82,10 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):
