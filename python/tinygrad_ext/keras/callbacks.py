@@ -43,7 +43,7 @@ class History(Callback):
             self.history.setdefault(k, []).append(v)
 
     def plot(self, path: str | None = None, keys=None):
-        """Plots the metrics (train and val_ together); writes a PNG to path or returns the figure."""
+        """Plots the metrics (train and val_ together); writes a PNG to path, else returns it."""
         try:
             import matplotlib
 
