@@ -109,7 +109,9 @@ def test_train_eval_apply_hooks_zero_grad():
     assert all(p.grad is None for p in net.parameters())
     net.requires_grad_(False)
     assert not any(p.requires_grad for p in net.parameters())
+    w = net.fc1.weight
     assert net.to(tgx.float64).fc1.weight.dtype == tgx.float64
+    assert net.fc1.weight is w  # converted in place: an optimizer's references stay valid
     assert isinstance(net.fc1.weight, nn.Parameter)
 
 
@@ -404,3 +406,18 @@ def test_training_reduces_loss_with_manual_sgd():
                 p -= 0.5 * p.grad
     assert loss.item() < 0.5 * first
     assert nn.accuracy(model(X), y) > 0.85
+
+
+def test_training_with_optim_adam():
+    if not hasattr(tgx.optim, "Adam"):
+        pytest.skip("tinygrad_ext.optim.Adam not available")
+    tgx.manual_seed(0)
+    X, y = tgx.datasets.make_moons(200, noise=0.1, random_state=0)
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+    opt = tgx.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(100):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(X), y)
+        loss.backward()
+        opt.step()
+    assert nn.accuracy(model(X), y) > 0.95

@@ -318,11 +318,15 @@ class Module:
         return self
 
     def _apply_tensors(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        """Replaces each parameter's/buffer's data in place (p.data = fn(p)), so the Parameter
+        objects an optimizer already holds stay the same objects, as in PyTorch."""
         with no_grad():
             for m in self.modules():
-                for k, p in m._parameters.items():
+                for p in m._parameters.values():
                     if p is not None:
-                        m._parameters[k] = Parameter(fn(p.detach()), p.requires_grad)
+                        p.data = fn(p.detach())
+                        if p.grad is not None:
+                            p.grad = fn(p.grad)
                 for k, b in m._buffers.items():
                     if b is not None:
                         m._buffers[k] = fn(b)
