@@ -33,3 +33,13 @@ def test_demo_runs(tmp_path):
     r = _run(["-m", "tinygrad_ext.demo", "--quick"], tmp_path)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "test accuracy" in r.stdout and "steps/s" in r.stdout and "ratio" in r.stdout
+
+
+def test_demo_full_run_reaches_97_percent(tmp_path, monkeypatch, capsys):
+    from tinygrad_ext import demo
+
+    monkeypatch.chdir(tmp_path)
+    acc = demo.main([])
+    assert acc >= 0.97
+    out = capsys.readouterr().out
+    assert "ratio tinygrad_ext / NumPy" in out
