@@ -309,7 +309,8 @@ class Sequential(Layer):
             if verbose and bar is None:
                 dt = time.perf_counter() - t0
                 parts = " - ".join(f"{k2}: {v:.4f}" for k2, v in logs.items())
-                print(f"Epoch {epoch + 1}/{epochs} - {dt:.2f}s - {parts}", flush=True)
+                per_step = f"{dt / steps * 1e3:.1f}ms/step"
+                print(f"Epoch {epoch + 1}/{epochs} - {dt:.2f}s {per_step} - {parts}", flush=True)
             if self.stop_training:
                 break
         for cb in cb_list:
