@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tinygrad_ext as tgx
 from tinygrad_ext import nn
+from tinygrad_ext.nn import functional as F
 
 
 def T(a, dtype=tgx.float64, rg=False):
@@ -421,3 +422,30 @@ def test_training_with_optim_adam():
         loss.backward()
         opt.step()
     assert nn.accuracy(model(X), y) > 0.95
+
+
+def test_functional_extras_vs_torch():
+    torch = _torch()
+    tF = torch.nn.functional
+    x = np.random.default_rng(7).standard_normal((4, 5)) * 3
+    y = np.random.default_rng(8).standard_normal((4, 5))
+    cases = [
+        (lambda f, a, b: f.normalize(a, p=2.0, dim=1), None),
+        (lambda f, a, b: f.cosine_similarity(a, b, dim=1), None),
+        (lambda f, a, b: f.logsigmoid(a), None),
+        (lambda f, a, b: f.celu(a, alpha=0.5), None),
+        (lambda f, a, b: f.relu6(a), None),
+        (lambda f, a, b: f.softmin(a, dim=1), None),
+        (lambda f, a, b: f.layer_norm(a, (5,)), None),
+        (lambda f, a, b: f.linear(a, b[:3], b[3, :3]), None),
+    ]
+    for fn, _ in cases:
+        ref = fn(tF, torch.tensor(x), torch.tensor(y)).numpy()
+        out = fn(F, T(x), T(y)).numpy()
+        np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    oh = F.one_hot(tgx.tensor([0, 2, 1]), 4)
+    assert oh.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]
+    with pytest.raises(ValueError, match="linear"):
+        F.linear(T(x), T(y[:, :3]))
+    with pytest.raises(ValueError, match="approximate"):
+        F.gelu(T(x), approximate="fast")
