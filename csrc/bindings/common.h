@@ -58,6 +58,8 @@ void init_index(py::module_& m);
 void init_matmul(py::module_& m);
 void init_interop(py::module_& m);
 void init_autograd(py::module_& m);
+void init_optim(py::module_& m);
+void init_loss(py::module_& m);
 
 }  // namespace tgx::bind
 

@@ -93,4 +93,6 @@ PYBIND11_MODULE(_C, m) {
   init_matmul(m);
   init_interop(m);
   init_autograd(m);
+  init_optim(m);
+  init_loss(m);
 }

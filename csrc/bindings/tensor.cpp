@@ -1,6 +1,7 @@
 // The Tensor class itself: dtype objects, construction from Python data, attributes.
 #include <cstring>
 
+#include "autograd/node.h"
 #include "bindings/common.h"
 
 namespace tgx::bind {
@@ -221,6 +222,9 @@ void init_tensor(py::module_& m) {
   }, py::arg("tensor1"), py::arg("tensor2"), "The dtype an op on these operands produces.");
 
   TensorClass cls(m, "Tensor", py::buffer_protocol(), "An n-dimensional array on the C++ core, with autograd.");
+  // Tensor(data): an alias of `data` (shared storage, no autograd); lets Python subclass Tensor
+  // (nn.Parameter is `class Parameter(Tensor)` and calls this from its __new__/__init__).
+  cls.def(py::init([](const Tensor& data) { return tgx::autograd::detach(data); }), py::arg("data").none(false));
   cls.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t->shape)); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t->ndim(); })
       .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; })

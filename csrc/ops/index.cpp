@@ -3,11 +3,25 @@
 #include <algorithm>
 #include <limits>
 
+#include "autograd/node.h"
 #include "ops/elementwise.h"
 #include "ops/shape.h"
 
 namespace tgx::ops {
 namespace {
+
+using Needs = std::vector<bool>;
+
+// Internal compositions run without autograd; each op records itself once at its own level.
+struct NoAutograd {
+  autograd::GradModeGuard grad{false};
+  autograd::FwGradDisabledGuard fw;
+};
+
+Tensor zero_like_value(const Tensor& t) { return scalar_tensor(Scalar::from_int(0), t->dtype); }
+Tensor or_zeros(const Tensor& tangent, const Tensor& primal) {
+  return tangent ? tangent : autograd::zeros_like(primal);
+}
 
 // ---- helpers ------------------------------------------------------------------------------
 // 0-d tensors index like 1-d tensors of one element (gather, scatter, index_select...).
@@ -356,13 +370,212 @@ bool is_basic(const Indices& indices) {
                       [](const IndexSpec& s) { return s.kind == IndexSpec::Array; });
 }
 
-Tensor index(const Tensor& self, const Indices& indices) { return index_impl(self, indices, "index"); }
+// ---- autograd primitives: out of place (the in-place ops rebase self onto them) -------------
+namespace {
+
+// The raw ops (no autograd), defined below.
+Tensor gather_raw(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor scatter_raw(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                   ScatterReduce reduce, bool value_is_scalar, const char* op);
+Tensor index_select_raw(const Tensor& self, int64_t dim, const Tensor& index);
+
+// The grad of a value written into an indexed result (grad g), back at the value's shape
+// (fit_value may have dropped leading size-1 dims of the value).
+Tensor value_grad(const Tensor& g, const Shape& vshape) {
+  Shape fitted = vshape;
+  while (fitted.size() > size_t(g->ndim()) && fitted[0] == 1) fitted.erase(fitted.begin());
+  Tensor r = autograd::sum_to_shape(g, fitted);
+  return fitted.size() == vshape.size() ? r : reshape(r, vshape);
+}
+
+// The name PyTorch gives a basic-indexing view's node: that of its last step.
+const char* basic_index_name(const Indices& indices) {
+  for (auto it = indices.rbegin(); it != indices.rend(); ++it) {
+    if (it->kind == IndexSpec::Int) return "SelectBackward0";
+    if (it->kind == IndexSpec::Slice) return "SliceBackward0";
+    if (it->kind == IndexSpec::NewAxis) return "UnsqueezeBackward0";
+  }
+  return "AliasBackward0";
+}
+
+Tensor index_put_op(const Tensor& self, const Indices& indices, const Tensor& value,
+                    bool accumulate, const char* op);
+
+// self[indices]: a view (basic) whose grad goes into zeros through the same view, or a gather
+// (advanced) whose grad is index_put(zeros, indices, grad, accumulate=True).
+Tensor index_recorded(const Tensor& self, const Indices& indices, const char* op, const char* name) {
+  Tensor out = index_impl(self, indices, op);
+  if (!autograd::needs_record({&self})) return out;
+  ViewFn redo = [indices, op, name](const Tensor& x) { return index_recorded(x, indices, op, name); };
+  Shape shape = self->shape;
+  bool basic = is_basic(indices);
+  autograd::record(basic ? basic_index_name(indices) : name, {self}, {out}, {},
+      [=](const TensorList& g, const TensorList&, const Needs&) {
+        if (basic) return TensorList{view_scatter(g[0], shape, redo)};
+        Tensor z = autograd::zeros_like_meta({shape, g[0]->dtype});
+        return TensorList{index_put_op(z, indices, g[0], true, "index_put_")};
+      },
+      [redo](const TensorList& t, const TensorList&, const TensorList&) {
+        return TensorList{redo(t[0])};
+      });
+  return out;
+}
+
+// out = self.clone(); out[indices] = value (+= with accumulate).
+Tensor index_put_op(const Tensor& self, const Indices& indices, const Tensor& value,
+                    bool accumulate, const char* op) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = clone(self);
+    index_put_impl(out, indices, value, accumulate, op);
+  }
+  if (autograd::needs_record({&self, &value})) {
+    Shape vshape = value->shape;
+    autograd::record("IndexPutBackward0", {self, value}, {out}, {},
+        [=](const TensorList& g, const TensorList&, const Needs& needs) {
+          Tensor gs, gv;
+          if (needs[0])
+            gs = accumulate ? g[0] : index_put_op(g[0], indices, zero_like_value(g[0]), false, op);
+          if (needs[1]) gv = value_grad(index_recorded(g[0], indices, "index", "IndexBackward0"), vshape);
+          return TensorList{gs, gv};
+        },
+        [=](const TensorList& t, const TensorList& in, const TensorList&) {
+          return TensorList{index_put_op(or_zeros(t[0], in[0]), indices, or_zeros(t[1], in[1]),
+                                         accumulate, op)};
+        });
+  }
+  return out;
+}
+
+// out = self.clone().scatter_(dim, index, src, reduce) (src: a 0-d value if value_is_scalar).
+Tensor scatter_op(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                  ScatterReduce reduce, bool value_is_scalar, const char* op) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = clone(self);
+    scatter_raw(out, dim, index, src, reduce, value_is_scalar, op);
+  }
+  Tensor s = value_is_scalar ? Tensor() : src;
+  if (!autograd::needs_record({&self, &s})) return out;
+  TGX_CHECK(reduce != ScatterReduce::Mul, NotImplementedError, "[", op,
+            "] the derivative of reduce='multiply' is not implemented");
+  bool add = reduce == ScatterReduce::Add;
+  const char* name = add ? "ScatterAddBackward0" : value_is_scalar ? "ScatterBackward1" : "ScatterBackward0";
+  Shape sshape = value_is_scalar ? Shape{} : src->shape;
+  auto clear = [=](const Tensor& g) {  // g with the written positions zeroed
+    return add ? g : scatter_op(g, dim, index, zero_like_value(g), ScatterReduce::None, true, op);
+  };
+  autograd::record(name, {self, s}, {out}, {},
+      [=](const TensorList& g, const TensorList&, const Needs& needs) {
+        Tensor gs = needs[0] ? clear(g[0]) : nullptr, gsrc;
+        if (needs[1]) {  // src's entries beyond index's shape are never read: zero grad
+          gsrc = gather(g[0], dim, index);
+          Dims pads;
+          for (int64_t k = index->ndim() - 1; k >= 0 && !sshape.empty(); --k)
+            pads.insert(pads.end(), {0, sshape[size_t(k)] - index->shape[size_t(k)]});
+          if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
+            gsrc = pad(gsrc, pads, "constant", Scalar::from_int(0));
+        }
+        return TensorList{gs, gsrc};
+      },
+      [=](const TensorList& t, const TensorList& in, const TensorList&) {
+        Tensor ts = or_zeros(t[0], in[0]);
+        if (value_is_scalar) return TensorList{clear(ts)};
+        return TensorList{scatter_op(ts, dim, index, or_zeros(t[1], in[1]), reduce, false, op)};
+      });
+  return out;
+}
+
+// out = self.clone() with index_add_ / index_copy_ / index_fill_ applied along dim.
+Tensor index_scatter_op(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source,
+                        ScatterReduce reduce, bool is_value, const char* op) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = clone(self);
+    index_scatter_(out, dim, index, source, reduce, is_value, op);
+  }
+  if (!autograd::needs_record({&self, &source})) return out;
+  bool add = reduce == ScatterReduce::Add;
+  auto clear = [=](const Tensor& g) {
+    return add ? g : index_scatter_op(g, dim, index, zero_like_value(g), ScatterReduce::None, true,
+                                      "index_fill_");
+  };
+  const char* name = add ? "IndexAddBackward0" : is_value ? "IndexFillBackward1" : "IndexCopyBackward0";
+  autograd::record(name, {self, source}, {out}, {},
+      [=](const TensorList& g, const TensorList&, const Needs& needs) {
+        Tensor gs = needs[0] ? clear(g[0]) : nullptr, gsrc;
+        if (needs[1]) {
+          gsrc = index_select(g[0], dim, index);
+          if (is_value) gsrc = autograd::sum_to_shape(gsrc, {});  // the engine sums 0-d sources
+        }
+        return TensorList{gs, gsrc};
+      },
+      [=](const TensorList& t, const TensorList& in, const TensorList&) {
+        Tensor tsrc = t[1] ? t[1] : (is_value ? zero_like_value(in[0]) : autograd::zeros_like(in[1]));
+        return TensorList{index_scatter_op(or_zeros(t[0], in[0]), dim, index, tsrc, reduce, is_value, op)};
+      });
+  return out;
+}
+
+}  // namespace
+
+Tensor index(const Tensor& self, const Indices& indices) {
+  return index_recorded(self, indices, "index", "IndexBackward0");
+}
 
 Tensor index_put_(const Tensor& self, const Indices& indices, const Tensor& value, bool accumulate) {
-  return index_put_impl(self, indices, value, accumulate, "index_put_");
+  if (!autograd::needs_record({&self, &value}))
+    return index_put_impl(self, indices, value, accumulate, "index_put_");
+  return autograd::inplace_rebase(self, "index_put_", [&](const Tensor& snap) {
+    return index_put_op(snap, indices, value, accumulate, "index_put_");
+  });
 }
 
 Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
+  Tensor out = gather_raw(self, dim, index);
+  if (!autograd::needs_record({&self})) return out;
+  Shape shape = self->shape;
+  autograd::record("GatherBackward0", {self}, {out}, {},
+      [=](const TensorList& g, const TensorList&, const Needs&) {
+        Tensor z = autograd::zeros_like_meta({shape, g[0]->dtype});
+        return TensorList{scatter_op(z, dim, index, g[0], ScatterReduce::Add, false, "scatter_add")};
+      },
+      [=](const TensorList& t, const TensorList&, const TensorList&) {
+        return TensorList{gather(t[0], dim, index)};
+      });
+  return out;
+}
+
+Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                ScatterReduce reduce, bool value_is_scalar, const char* op) {
+  Tensor s = value_is_scalar ? Tensor() : src;
+  if (!autograd::needs_record({&self, &s}))
+    return scatter_raw(self, dim, index, src, reduce, value_is_scalar, op);
+  return autograd::inplace_rebase(self, op, [&](const Tensor& snap) {
+    return scatter_op(snap, dim, index, src, reduce, value_is_scalar, op);
+  });
+}
+
+Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
+  Tensor out = index_select_raw(self, dim, index);
+  if (!autograd::needs_record({&self})) return out;
+  Shape shape = self->shape;
+  autograd::record("IndexSelectBackward0", {self}, {out}, {},
+      [=](const TensorList& g, const TensorList&, const Needs&) {
+        Tensor z = autograd::zeros_like_meta({shape, g[0]->dtype});
+        return TensorList{index_scatter_op(z, dim, index, g[0], ScatterReduce::Add, false, "index_add_")};
+      },
+      [=](const TensorList& t, const TensorList&, const TensorList&) {
+        return TensorList{index_select(t[0], dim, index)};
+      });
+  return out;
+}
+
+namespace {
+Tensor gather_raw(const Tensor& self, int64_t dim, const Tensor& index) {
   const char* op = "gather";
   check_index_dtype(index, op, true);
   int64_t d = wrap_dim(dim, self->ndim(), op);
@@ -384,8 +597,8 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
-                ScatterReduce reduce, bool value_is_scalar, const char* op) {
+Tensor scatter_raw(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                   ScatterReduce reduce, bool value_is_scalar, const char* op) {
   check_index_dtype(index, op, true);
   int64_t d = wrap_dim(dim, self->ndim(), op);
   Tensor s = as_1d(self), idx = as_1d(index);
@@ -422,7 +635,7 @@ Tensor scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tens
   return self;
 }
 
-Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
+Tensor index_select_raw(const Tensor& self, int64_t dim, const Tensor& index) {
   const char* op = "index_select";
   check_index_dtype(index, op, false);
   TGX_CHECK(index->ndim() <= 1, IndexError, "[index_select] index must be a vector (0-d or 1-d), "
@@ -446,44 +659,67 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
   }
   return self->ndim() == 0 ? make_view(out, {}, {}, out->offset) : out;
 }
+}  // namespace
+
+namespace {
+Tensor index_scatter_inplace(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                             ScatterReduce reduce, bool is_value, const char* op, bool recording) {
+  if (!recording) return index_scatter_(self, dim, index, src, reduce, is_value, op);
+  return autograd::inplace_rebase(self, op, [&](const Tensor& snap) {
+    return index_scatter_op(snap, dim, index, src, reduce, is_value, op);
+  });
+}
+}  // namespace
 
 Tensor index_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source,
                   const Scalar& alpha) {
   TGX_CHECK(source->dtype == self->dtype, TypeError, "[index_add_] self (", self->dtype,
             ") and source (", source->dtype, ") must have the same dtype");
+  bool recording = autograd::needs_record({&self, &source});
+  if (recording) autograd::check_inplace(self, "index_add_");
   Tensor src = source;
   if (!(alpha.kind != Scalar::Float && alpha.i == 1))
     src = to_dtype(binary(BinaryOp::Mul, source, scalar_tensor(alpha)), self->dtype);
-  return index_scatter_(self, dim, index, src, ScatterReduce::Add, false, "index_add_");
+  return index_scatter_inplace(self, dim, index, src, ScatterReduce::Add, false, "index_add_", recording);
 }
 
 Tensor index_copy_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source) {
-  return index_scatter_(self, dim, index, source, ScatterReduce::None, false, "index_copy_");
+  return index_scatter_inplace(self, dim, index, source, ScatterReduce::None, false, "index_copy_",
+                               autograd::needs_record({&self, &source}));
 }
 
 Tensor index_fill_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& value) {
-  return index_scatter_(self, dim, index, value, ScatterReduce::None, true, "index_fill_");
+  return index_scatter_inplace(self, dim, index, value, ScatterReduce::None, true, "index_fill_",
+                               autograd::needs_record({&self, &value}));
 }
 
 Tensor masked_fill_(const Tensor& self, const Tensor& mask, const Tensor& value) {
   mask_target(self, mask, "masked_fill_");
   TGX_CHECK(value->ndim() == 0, ValueError, "[masked_fill_] only supports a 0-dimensional value "
             "tensor, got shape ", value->shape);
-  if (self->numel() == 0) return self;
   Tensor m = mask->storage == self->storage ? clone(mask) : mask;
+  if (autograd::needs_record({&self, &value}))
+    return autograd::inplace_rebase(self, "masked_fill_", [&](const Tensor& snap) {
+      return masked_fill(snap, m, value);
+    });
+  if (self->numel() == 0) return self;
   return copy_(self, where(m, to_dtype(value, self->dtype), self));
 }
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value) {
   mask_target(self, mask, "masked_fill");
-  return masked_fill_(clone(self), mask, value);
+  if (!autograd::needs_record({&self, &value})) return masked_fill_(clone(self), mask, value);
+  TGX_CHECK(value->ndim() == 0, ValueError, "[masked_fill] only supports a 0-dimensional value "
+            "tensor, got shape ", value->shape);
+  return where(mask, to_dtype(value, self->dtype), self);  // WhereBackward0: grad zeroed at mask
 }
 
 Tensor masked_select(const Tensor& self, const Tensor& mask) {
   check_mask(mask, "masked_select");
   Shape b = tgx::broadcast_shapes(self->shape, mask->shape, "masked_select");
   if (b.empty()) b = {1};
-  return index_impl(broadcast_to(self, b), {IndexSpec::array(broadcast_to(mask, b))}, "masked_select");
+  return index_recorded(broadcast_to(self, b), {IndexSpec::array(broadcast_to(mask, b))},
+                        "masked_select", "MaskedSelectBackward0");
 }
 
 Tensor masked_scatter_(const Tensor& self, const Tensor& mask, const Tensor& source) {
@@ -496,12 +732,16 @@ Tensor masked_scatter_(const Tensor& self, const Tensor& mask, const Tensor& sou
   TGX_CHECK(source->numel() >= count, ValueError, "[masked_scatter_] source has ",
             source->numel(), " elements but the mask selects ", count);
   Tensor vals = narrow(flatten(source), 0, 0, count);
+  if (autograd::needs_record({&self, &source}))
+    return autograd::inplace_rebase(self, op, [&](const Tensor& snap) {
+      return index_put_op(snap, {IndexSpec::array(m)}, vals, false, op);
+    });
   return index_put_impl(self, {IndexSpec::array(m)}, vals, false, op);
 }
 
 Tensor take(const Tensor& self, const Tensor& index) {
   check_index_dtype(index, "take", true);
-  return index_impl(flatten(self), {IndexSpec::array(index)}, "take");
+  return index_recorded(flatten(self), {IndexSpec::array(index)}, "take", "TakeBackward0");
 }
 
 Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim) {
@@ -529,6 +769,12 @@ Tensor put_(const Tensor& self, const Tensor& index, const Tensor& source, bool 
             ") and source (", source->dtype, ") must have the same dtype");
   TGX_CHECK(source->numel() == index->numel(), ValueError, "[put_] source has ", source->numel(),
             " elements but index has ", index->numel());
+  if (autograd::needs_record({&self, &source}))
+    return autograd::inplace_rebase(self, op, [&](const Tensor& snap) {
+      Tensor flat = reshape(snap, {-1});
+      Tensor r = index_put_op(flat, {IndexSpec::array(flatten(index))}, flatten(source), accumulate, op);
+      return reshape(r, self->shape);
+    });
   Tensor target = self->is_contiguous() ? self : contiguous(self);
   Tensor flat = make_view(target, {target->numel()}, {1}, target->offset);
   index_put_impl(flat, {IndexSpec::array(flatten(index))}, flatten(source), accumulate, op);

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "autograd/node.h"
 #include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
+#include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/reduce.h"
 #include "ops/shape.h"
 
 namespace tgx::ops {
@@ -151,12 +154,65 @@ Shape batch_shape(const Tensor& a, const Tensor& b, const Shape& a0, const Shape
   return out;
 }
 
+// ---- autograd: grad_a = g @ b^T, grad_b = a^T @ g (at the broadcast batch shape: the engine
+// sums them back), jvp = ta @ b + a @ tb. Written with matmul, so they differentiate again.
+using autograd::TensorList;
+using Needs = std::vector<bool>;
+
+Shape drop_dim(Shape s, int64_t from_end) {
+  s.erase(s.end() - from_end);
+  return s;
+}
+
+TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const Needs& needs) {
+  const bool av = a->ndim() == 1, bv = b->ndim() == 1;
+  Tensor g = g0;
+  if (av || bv) {  // put back the dims a vector operand dropped
+    Shape gs = g->shape;
+    if (av) gs.insert(gs.end() - (bv ? 0 : 1), 1);
+    if (bv) gs.push_back(1);
+    g = reshape(g, gs);
+  }
+  TensorList r(2);
+  if (needs[0]) {
+    Tensor b2 = bv ? reshape(b, {b->shape[0], 1}) : b;
+    Tensor ga = matmul(g, matrix_transpose(b2));
+    r[0] = av ? reshape(ga, drop_dim(ga->shape, 2)) : ga;
+  }
+  if (needs[1]) {
+    Tensor a2 = av ? reshape(a, {1, a->shape[0]}) : a;
+    Tensor gb = matmul(matrix_transpose(a2), g);
+    r[1] = bv ? reshape(gb, drop_dim(gb->shape, 1)) : gb;
+  }
+  return r;
+}
+
+Tensor add_terms(const Tensor& x, const Tensor& y) {
+  return !x ? y : (!y ? x : binary(BinaryOp::Add, x, y));
+}
+
+void record_matmul(const char* op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (!is_floating(out->dtype)) return;
+  std::string o = op;
+  const char* name = o == "mm" ? "MmBackward0" : o == "bmm" ? "BmmBackward0" : o == "dot" ? "DotBackward0"
+                   : o == "vdot" ? "VdotBackward0" : o == "mv" ? "MvBackward0" : "MatmulBackward0";
+  autograd::record(name, {a, b}, {out}, {a, b},
+      [](const TensorList& g, const TensorList& s, const Needs& needs) {
+        return matmul_vjp(g[0], s[0], s[1], needs);
+      },
+      [](const TensorList& t, const TensorList& in, const TensorList&) {
+        return TensorList{add_terms(t[0] ? matmul(t[0], in[1]) : nullptr,
+                                    t[1] ? matmul(in[0], t[1]) : nullptr)};
+      });
+}
+
 Tensor matmul_impl(const Tensor& a0, const Tensor& b0, const char* op) {
   TGX_CHECK(a0->ndim() >= 1 && b0->ndim() >= 1, ValueError, "[", op,
             "] both arguments to matmul need to be at least 1D, but they are ", a0->ndim(),
             "D and ", b0->ndim(), "D");
   const DType dt = gemm_dtype({a0.get(), b0.get()}, op);
   Tensor a = to_dtype(a0, dt), b = to_dtype(b0, dt);
+  const Tensor ac = a, bc = b;  // the operands the product records (casts record themselves)
   const bool a_vec = a->ndim() == 1, b_vec = b->ndim() == 1;
   if (a_vec) a = make_view(a, {1, a->shape[0]}, {0, a->strides[0]}, a->offset);
   if (b_vec) b = make_view(b, {b->shape[0], 1}, {b->strides[0], 0}, b->offset);
@@ -170,11 +226,14 @@ Tensor matmul_impl(const Tensor& a0, const Tensor& b0, const char* op) {
   cshape.push_back(n);
   Tensor c = empty(cshape, dt);
   gemm_batched(a, b, c, kOne, kZero);
-  if (!a_vec && !b_vec) return c;
-  Shape out = batch;
-  if (!a_vec) out.push_back(m);
-  if (!b_vec) out.push_back(n);
-  return view_as_contiguous(c, out);
+  if (a_vec || b_vec) {
+    Shape out = batch;
+    if (!a_vec) out.push_back(m);
+    if (!b_vec) out.push_back(n);
+    c = view_as_contiguous(c, out);
+  }
+  if (autograd::needs_record({&ac, &bc})) record_matmul(op, ac, bc, c);
+  return c;
 }
 
 }  // namespace
@@ -222,8 +281,8 @@ Tensor mv(const Tensor& a, const Tensor& v) {
 Tensor outer(const Tensor& a, const Tensor& b) {
   TGX_CHECK(a->ndim() == 1 && b->ndim() == 1, ValueError, "[outer] 1D tensors expected, but got ",
             a->ndim(), "D and ", b->ndim(), "D tensors");
-  Tensor col = make_view(a, {a->shape[0], 1}, {a->strides[0], 0}, a->offset);
-  Tensor row = make_view(b, {1, b->shape[0]}, {0, b->strides[0]}, b->offset);
+  Tensor col = reshape(a, {a->shape[0], 1});  // views; differentiable through mul
+  Tensor row = reshape(b, {1, b->shape[0]});
   return binary(BinaryOp::Mul, col, row);
 }
 
@@ -243,8 +302,31 @@ Tensor addmm_impl(const Tensor& input, const Tensor& m1, const Tensor& m2, const
             input->shape, " cannot be broadcast to the product's shape ", cshape);
   Tensor c = empty(cshape, dt);
   const bool beta0 = is_zero(beta);
-  if (!beta0 && c->numel()) copy_(c, input);
-  gemm_batched(to_dtype(m1, dt), to_dtype(m2, dt), c, alpha, beta0 ? kZero : beta);
+  Tensor in = to_dtype(input, dt), a = to_dtype(m1, dt), b = to_dtype(m2, dt);
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    if (!beta0 && c->numel()) copy_(c, in);
+    gemm_batched(a, b, c, alpha, beta0 ? kZero : beta);
+  }
+  if (autograd::needs_record({&in, &a, &b}) && is_floating(dt)) {
+    // out = beta in + alpha a @ b: grads beta g, alpha g @ b^T, alpha a^T @ g.
+    Tensor al = scalar_tensor(alpha), be = scalar_tensor(beta);
+    auto scale = [](const Tensor& x, const Tensor& s) { return x ? binary(BinaryOp::Mul, x, s) : x; };
+    autograd::record(std::string(op) == "addmm" ? "AddmmBackward0" : "BaddbmmBackward0",
+        {in, a, b}, {c}, {a, b},
+        [al, be, beta0, scale](const TensorList& g, const TensorList& s, const Needs& needs) {
+          TensorList ab = matmul_vjp(g[0], s[0], s[1], {needs[1], needs[2]});
+          Tensor gi;
+          if (needs[0]) gi = beta0 ? autograd::zeros_like(g[0]) : scale(g[0], be);
+          return TensorList{gi, scale(ab[0], al), scale(ab[1], al)};
+        },
+        [al, be, beta0, scale](const TensorList& t, const TensorList& i, const TensorList&) {
+          Tensor p = add_terms(t[1] ? matmul(t[1], i[2]) : nullptr, t[2] ? matmul(i[1], t[2]) : nullptr);
+          Tensor ti = t[0] && !beta0 ? scale(t[0], be) : nullptr;
+          return TensorList{add_terms(ti, scale(p, al))};
+        });
+  }
   return c;
 }
 }  // namespace
@@ -298,11 +380,10 @@ Tensor tensordot(const Tensor& a0, const Tensor& b0, std::vector<int64_t> da,
   for (int64_t d = 0; d < b->ndim(); ++d)
     if (!used_b[size_t(d)]) perm_b.push_back(d), out.push_back(b->shape[size_t(d)]);
   const int64_t free_b = b->ndim() - nc;
+  // permute + reshape (views when possible) + mm: differentiable through composition.
   Tensor a2 = reshape_groups(permute(a, perm_a), {free_a, nc});
   Tensor b2 = reshape_groups(permute(b, perm_b), {nc, free_b});
-  Tensor c = empty({a2->shape[0], b2->shape[1]}, dt);
-  gemm_batched(a2, b2, c, kOne, kZero);
-  return view_as_contiguous(c, out);
+  return reshape(matmul_impl(a2, b2, "tensordot"), out);
 }
 
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {
@@ -441,6 +522,105 @@ Term contract(Term a, Term b, const std::vector<bool>& keep, const std::vector<i
 
 }  // namespace
 
+// ---- einsum autograd --------------------------------------------------------------------
+// The grad of operand i is itself an einsum: the output's grad with the other operands, to
+// operand i's subscripts. Labels only operand i has come from a ones vector, a repeated label
+// (a diagonal) from an identity matrix with a fresh label, and operand i's ellipsis dims from a
+// ones tensor of their shape; dims that operand i broadcast (size 1) are summed at the end.
+namespace {
+std::vector<std::string> tokens(const std::string& term) {
+  std::vector<std::string> t;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if (term[i] == '.') { t.push_back("..."); i += 2; }
+    else t.push_back(std::string(1, term[i]));
+  }
+  return t;
+}
+
+Tensor einsum_grad(const Tensor& g, const std::vector<std::string>& terms, const std::string& out_term,
+                   const std::vector<Tensor>& ops, size_t i) {
+  std::string used = out_term;
+  for (const auto& t : terms) used += t;
+  auto fresh = [&]() {
+    for (char c : std::string("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+      if (used.find(c) == std::string::npos) { used += c; return c; }
+    throw NotImplementedError("[einsum] backward ran out of subscript letters");
+  };
+  const Tensor& x = ops[i];
+  const DType dt = x->dtype;
+  std::vector<std::string> toks = tokens(terms[i]);
+  const int64_t named = int64_t(std::count_if(toks.begin(), toks.end(), [](auto& s) { return s != "..."; }));
+  const int64_t n_ell_i = x->ndim() - named;
+  std::vector<std::string> in_terms = {out_term};
+  std::vector<Tensor> in_ops = {g};
+  for (size_t j = 0; j < ops.size(); ++j)
+    if (j != i) in_terms.push_back(terms[j]), in_ops.push_back(ops[j]);
+  std::string others = out_term;
+  for (size_t j = 0; j < terms.size(); ++j) if (j != i) others += terms[j];
+  std::string target, seen;
+  int64_t d = 0, ell_pos = -1;
+  for (const auto& tk : toks) {
+    if (tk == "...") {
+      ell_pos = int64_t(target.size() - std::count(target.begin(), target.end(), '.'));
+      target += "...";
+      Shape es(x->shape.begin() + d, x->shape.begin() + d + n_ell_i);
+      in_terms.push_back("..."), in_ops.push_back(ones(es, dt));
+      d += n_ell_i;
+      continue;
+    }
+    const char c = tk[0];
+    const int64_t size = x->shape[size_t(d++)];
+    if (seen.find(c) != std::string::npos) {  // a diagonal: delta(c, f)
+      const char f = fresh();
+      target += f;
+      in_terms.push_back(std::string{c, f}), in_ops.push_back(eye(size, size, dt));
+      continue;
+    }
+    seen += c;
+    target += c;
+    if (others.find(c) == std::string::npos)  // only this operand has c: broadcast over it
+      in_terms.push_back(std::string(1, c)), in_ops.push_back(ones({size}, dt));
+  }
+  std::string geq;
+  for (size_t j = 0; j < in_terms.size(); ++j) geq += (j ? "," : "") + in_terms[j];
+  Tensor r = einsum(geq + "->" + target, in_ops);
+  const int64_t extra = r->ndim() - x->ndim();
+  if (extra > 0) {  // ellipsis dims this operand does not have
+    std::vector<int64_t> dims;
+    for (int64_t k = 0; k < extra; ++k) dims.push_back(ell_pos + k);
+    r = sum(r, dims);
+  }
+  std::vector<int64_t> bdims;
+  for (int64_t k = 0; k < x->ndim(); ++k)
+    if (x->shape[size_t(k)] == 1 && r->shape[size_t(k)] != 1) bdims.push_back(k);
+  return bdims.empty() ? r : sum(r, bdims, true);
+}
+
+void record_einsum(const std::vector<std::string>& terms, const std::string& out_term,
+                   const std::vector<Tensor>& ops, const Tensor& result) {
+  autograd::record("EinsumBackward0", ops, {result}, ops,
+      [terms, out_term](const TensorList& g, const TensorList& s, const Needs& needs) {
+        TensorList r(s.size());
+        for (size_t i = 0; i < s.size(); ++i)
+          if (needs[i]) r[i] = einsum_grad(g[0], terms, out_term, s, i);
+        return r;
+      },
+      [terms, out_term](const TensorList& t, const TensorList& in, const TensorList&) {
+        std::string eq;
+        for (size_t j = 0; j < terms.size(); ++j) eq += (j ? "," : "") + terms[j];
+        eq += "->" + out_term;
+        Tensor acc;
+        for (size_t i = 0; i < in.size(); ++i) {
+          if (!t[i]) continue;
+          TensorList args = in;
+          args[i] = t[i];
+          acc = add_terms(acc, einsum(eq, args));
+        }
+        return TensorList{acc};
+      });
+}
+}  // namespace
+
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
   TGX_CHECK(!operands.empty(), ValueError, "[einsum] must provide at least one operand");
   std::string eq;
@@ -481,9 +661,11 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   std::vector<int> count(size_t(n_labels), 0);
 
   // Each operand: labels per dim, then a diagonal view for repeated labels.
+  std::vector<Tensor> cast;  // the operands at the common dtype (what autograd records)
   std::vector<Term> ts;
   for (size_t i = 0; i < terms.size(); ++i) {
     Tensor t = to_dtype(operands[i], dt);
+    cast.push_back(t);
     std::vector<int> labels;
     for (int l : parsed[i]) {
       if (l >= 0) { labels.push_back(l); continue; }
@@ -562,7 +744,18 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   for (int l : out) {
     perm.push_back(std::find(acc.labels.begin(), acc.labels.end(), l) - acc.labels.begin());
   }
-  return permute(acc.t, perm);
+  Tensor result = permute(acc.t, perm);
+  if (autograd::needs_record(cast) && is_floating(dt)) {
+    std::string out_term;
+    if (arrow != std::string::npos) {
+      out_term = eq.substr(arrow + 2);
+    } else {
+      if (lhs.find('.') != std::string::npos) out_term = "...";
+      for (int l : out) if (l < kEllipsisBase) out_term += label_char(l);
+    }
+    record_einsum(terms, out_term, cast, result);
+  }
+  return result;
 }
 
 }  // namespace tgx::ops

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/node.h"
 #include "kernels/cpu/reduce.h"
+#include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace tgx::ops {
 namespace {
@@ -203,16 +206,130 @@ Tensor softmax_impl(bool log, const Tensor& x, int64_t dim, std::optional<DType>
 
 }  // namespace
 
+
+// ---- autograd ------------------------------------------------------------------------------
+// Each reduction's vjp and jvp sit here, written with ops so that they differentiate again.
+// Most are "g broadcast back, times a derivative D(x, out)": vjp = expand(g) * D and
+// jvp = sum(t * D) over the same dims.
+namespace {
+using autograd::TensorList;
+using Needs = std::vector<bool>;
+using DerivFn = std::function<Tensor(const Tensor& x, const Tensor& out_keep)>;
+
+Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Eq, a, b); }
+Tensor mask_of(const Tensor& cond, DType dt) { return to_dtype(cond, dt); }
+Tensor where0(const Tensor& cond, const Tensor& x) { return where(cond, num(0), x); }  // 0 where cond
+
+// Broadcasts x up to `shape` (recorded, unlike a bare expand view).
+Tensor expand_ad(const Tensor& x, const Shape& shape) {
+  if (x->shape == shape) return x;
+  return add(x, autograd::zeros_like_meta({shape, x->dtype}));
+}
+
+// What a vjp needs to know about a reduction: shapes, dims (as given) and the count.
+struct RInfo {
+  Shape in_shape, keep_shape;
+  Dims dims;
+  bool keepdim = false;
+  int64_t n = 1;
+};
+RInfo rinfo(const Tensor& x, const Plan& p, const Dims& dims, bool keepdim) {
+  return RInfo{x->shape, p.keep_shape, dims, keepdim, p.rlen};
+}
+Tensor to_keep(const Tensor& g, const RInfo& r) {
+  return g->shape == r.keep_shape ? g : reshape(g, r.keep_shape);
+}
+
+// vjp = expand(g) * D(x, out), jvp = sum(t * D(x, out)); D null means 1.
+// uses_saved false: D reads neither x nor out (nothing is saved).
+void record_reduce(const char* name, const Tensor& x, const Tensor& out, const RInfo& r,
+                   DerivFn D, bool uses_saved = true) {
+  if (!is_floating(out->dtype) || !is_floating(x->dtype)) return;
+  TensorList save = D && uses_saved ? TensorList{x, out} : TensorList{};
+  autograd::record(name, {x}, {out}, save,
+      [r, D](const TensorList& g, const TensorList& s, const Needs&) {
+        Tensor gk = to_keep(g[0], r);
+        if (D && s.empty()) gk = mul(gk, D(nullptr, nullptr));
+        else if (D) gk = mul(gk, D(s[0], to_keep(s[1], r)));
+        return TensorList{expand_ad(gk, r.in_shape)};
+      },
+      [r, D](const TensorList& t, const TensorList& in, const TensorList& outs) {
+        Tensor d = D ? mul(t[0], D(in[0], to_keep(outs[0], r))) : t[0];
+        return TensorList{sum(expand_ad(d, r.in_shape), r.dims, r.keepdim)};
+      });
+}
+
+// amax/amin (and max()/min()): the grad is split evenly among the elements equal to the result.
+DerivFn even_split(const RInfo& r) {
+  return [r](const Tensor& x, const Tensor& ok) {
+    Tensor m = mask_of(eq(x, ok), x->dtype);
+    return div(m, sum(m, r.dims, true));
+  };
+}
+
+// d prod / d x_i = product of the others: out / x_i without zeros; with one zero, the product
+// of the non-zeros at the zero and 0 elsewhere; with two or more zeros, 0.
+DerivFn prod_deriv(const RInfo& r) {
+  return [r](const Tensor& x, const Tensor& ok) {
+    Tensor z = eq(x, num(0));
+    Tensor safe = where(z, num(1), x);
+    Tensor zf = mask_of(z, x->dtype);
+    Tensor nz = sum(zf, r.dims, true);
+    Tensor prod_nz = prod(safe, r.dims, true);
+    Tensor one_zero = binary(BinaryOp::LogicalAnd, eq(nz, num(1)), z);
+    return where(eq(nz, num(0)), div(ok, safe), where(one_zero, prod_nz, num(0)));
+  };
+}
+
+// d var / dx = 2 (x - mean) / (N - c); d std / dx = (x - mean) / (std (N - c)), 0 where std == 0.
+DerivFn moments_deriv(const RInfo& r, double correction, bool is_std) {
+  return [r, correction, is_std](const Tensor& x, const Tensor& ok) {
+    double dof = std::max(0.0, double(r.n) - correction);
+    Tensor dev = sub(x, mean(x, r.dims, true));
+    if (!is_std) return mul(dev, num(2.0 / dof));
+    Tensor z = eq(ok, num(0));
+    return where0(z, div(dev, mul(where(z, num(1), ok), num(dof))));
+  };
+}
+
+DerivFn norm_deriv(const RInfo& r, double p) {
+  return [r, p](const Tensor& x, const Tensor& ok) -> Tensor {
+    if (p == 0) return autograd::zeros_like(x);
+    Tensor sg = unary(UnaryOp::Sign, x);
+    if (p == 1) return sg;
+    Tensor z = eq(ok, num(0));
+    Tensor safe = where(z, num(1), ok);
+    if (std::isinf(p)) {
+      Tensor m = mask_of(eq(unary(UnaryOp::Abs, x), ok), x->dtype);
+      return mul(sg, div(m, sum(m, r.dims, true)));
+    }
+    if (p == 2) return where0(z, div(x, safe));
+    Tensor num_ = mul(sg, binary(BinaryOp::Pow, unary(UnaryOp::Abs, x), num(p - 1)));
+    return where0(z, div(num_, binary(BinaryOp::Pow, safe, num(p - 1))));
+  };
+}
+
+}  // namespace
+
 // ---- sums -------------------------------------------------------------------------------
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
   Tensor in = dtype ? to_dtype(x, *dtype) : x;
   Plan p = plan(in, dims, keepdim, "sum");
   Tensor out = run_sum(in, p, p.out_shape, SumSpec{}, "sum");
+  if (autograd::needs_record({&in}))
+    record_reduce(dims.empty() ? "SumBackward0" : "SumBackward1", in, out, rinfo(in, p, dims, keepdim), nullptr);
   return dtype ? to_dtype(out, *dtype) : out;
 }
 
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad->shape == shape) return grad;
+  // The recorded version (autograd/sum_to_shape.cpp) comes back here with recording off.
+  if (autograd::needs_record({&grad})) return autograd::sum_to_shape(grad, shape);
   const int64_t nd = grad->ndim(), lead = nd - int64_t(shape.size());
   TGX_CHECK(lead >= 0, ValueError, "[sum_to_shape] shape ", shape,
             " has more dimensions than the gradient's shape ", grad->shape);
@@ -236,7 +353,13 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType
   SumSpec s;
   s.post = SumPost::Div;
   s.d = double(p.rlen);
-  return run_sum(in, p, p.out_shape, s, "mean");
+  Tensor out = run_sum(in, p, p.out_shape, s, "mean");
+  if (autograd::needs_record({&in})) {
+    double inv = 1.0 / double(p.rlen);
+    record_reduce(dims.empty() ? "MeanBackward0" : "MeanBackward1", in, out, rinfo(in, p, dims, keepdim),
+                  [inv](const Tensor&, const Tensor&) { return num(inv); }, false);
+  }
+  return out;
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
@@ -245,49 +368,113 @@ Tensor prod(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType
   SumSpec s;
   s.op = SumOp::Mul;
   Tensor out = run_sum(in, p, p.out_shape, s, "prod");
+  if (autograd::needs_record({&in})) {
+    RInfo r = rinfo(in, p, dims, keepdim);
+    record_reduce(dims.empty() ? "ProdBackward0" : "ProdBackward1", in, out, r, prod_deriv(r));
+  }
   return dtype ? to_dtype(out, *dtype) : out;
 }
 
+namespace {
+std::pair<Tensor, Tensor> moments_ad(const Tensor& x, const Dims& dims, double correction,
+                                     bool keepdim, bool take_sqrt, bool both, const char* op) {
+  auto [v, m] = moments(x, dims, correction, keepdim, take_sqrt, op);
+  if (!autograd::needs_record({&x})) return {v, m};
+  RInfo r = rinfo(x, plan(x, dims, keepdim, op), dims, keepdim);
+  DerivFn D = moments_deriv(r, correction, take_sqrt);
+  const char* name = take_sqrt ? (both ? "StdMeanBackward0" : "StdBackward0")
+                               : (both ? "VarMeanBackward0" : "VarBackward0");
+  if (!both) {
+    record_reduce(name, x, v, r, D);
+    return {v, m};
+  }
+  double inv = 1.0 / double(r.n);
+  autograd::record(name, {x}, {v, m}, {x, v},
+      [r, D, inv](const TensorList& g, const TensorList& s, const Needs&) {
+        Tensor gx = add(mul(to_keep(g[0], r), D(s[0], to_keep(s[1], r))), mul(to_keep(g[1], r), num(inv)));
+        return TensorList{expand_ad(gx, r.in_shape)};
+      },
+      [r, D](const TensorList& t, const TensorList& in, const TensorList& outs) {
+        return TensorList{sum(mul(t[0], D(in[0], to_keep(outs[0], r))), r.dims, r.keepdim),
+                          mean(t[0], r.dims, r.keepdim)};
+      });
+  return {v, m};
+}
+}  // namespace
+
 Tensor var(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, false, "var").first;
+  return moments_ad(x, dims, correction, keepdim, false, false, "var").first;
 }
 Tensor std_dev(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, true, "std").first;
+  return moments_ad(x, dims, correction, keepdim, true, false, "std").first;
 }
 std::pair<Tensor, Tensor> var_mean(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, false, "var_mean");
+  return moments_ad(x, dims, correction, keepdim, false, true, "var_mean");
 }
 std::pair<Tensor, Tensor> std_mean(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
-  return moments(x, dims, correction, keepdim, true, "std_mean");
+  return moments_ad(x, dims, correction, keepdim, true, true, "std_mean");
 }
 
 // ---- min / max ----------------------------------------------------------------------------
+namespace {
+Tensor extreme(MinMaxOp mop, const Tensor& x, const Dims& dims, bool keepdim, const char* op,
+               const char* name) {
+  Plan p = plan(x, dims, keepdim, op);
+  Tensor out = minmax_values(mop, x, p, p.out_shape, op);
+  if (autograd::needs_record({&x})) {
+    RInfo r = rinfo(x, p, dims, keepdim);
+    record_reduce(name, x, out, r, even_split(r));
+  }
+  return out;
+}
+
+// max(dim) / min(dim): the grad goes to the element the index names.
+std::pair<Tensor, Tensor> extreme_dim(MinMaxOp mop, const Tensor& x, int64_t dim, bool keepdim,
+                                      const char* op, const char* name) {
+  auto [v, i] = minmax_dim(mop, x, dim, keepdim, op);
+  if (autograd::needs_record({&x})) {
+    Plan p = plan(x, {dim}, keepdim, op);
+    RInfo r = rinfo(x, p, {dim}, keepdim);
+    int64_t d = x->ndim() ? wrap_dim(dim, x->ndim(), op) : 0;
+    Tensor idx = i;
+    record_reduce(name, x, v, r, [r, d, idx](const Tensor& xx, const Tensor&) {
+      if (xx->ndim() == 0) return autograd::ones_like(xx);
+      Shape sh(size_t(xx->ndim()), 1);
+      sh[size_t(d)] = xx->shape[size_t(d)];
+      Tensor pos = reshape(arange(Scalar::from_int(0), Scalar::from_int(sh[size_t(d)]),
+                                  Scalar::from_int(1), DType::Int64), sh);
+      return mask_of(eq(pos, reshape(idx, r.keep_shape)), xx->dtype);
+    });
+  }
+  return {v, i};
+}
+}  // namespace
+
 Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) {
-  Plan p = plan(x, dims, keepdim, "amax");
-  return minmax_values(MinMaxOp::Max, x, p, p.out_shape, "amax");
+  return extreme(MinMaxOp::Max, x, dims, keepdim, "amax", "AmaxBackward0");
 }
 Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) {
-  Plan p = plan(x, dims, keepdim, "amin");
-  return minmax_values(MinMaxOp::Min, x, p, p.out_shape, "amin");
+  return extreme(MinMaxOp::Min, x, dims, keepdim, "amin", "AminBackward0");
 }
-Tensor max(const Tensor& x) {
-  Plan p = plan(x, {}, false, "max");
-  return minmax_values(MinMaxOp::Max, x, p, p.out_shape, "max");
-}
-Tensor min(const Tensor& x) {
-  Plan p = plan(x, {}, false, "min");
-  return minmax_values(MinMaxOp::Min, x, p, p.out_shape, "min");
-}
+Tensor max(const Tensor& x) { return extreme(MinMaxOp::Max, x, {}, false, "max", "MaxBackward1"); }
+Tensor min(const Tensor& x) { return extreme(MinMaxOp::Min, x, {}, false, "min", "MinBackward1"); }
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
-  return minmax_dim(MinMaxOp::Max, x, dim, keepdim, "max");
+  return extreme_dim(MinMaxOp::Max, x, dim, keepdim, "max", "MaxBackward0");
 }
 std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
-  return minmax_dim(MinMaxOp::Min, x, dim, keepdim, "min");
+  return extreme_dim(MinMaxOp::Min, x, dim, keepdim, "min", "MinBackward0");
 }
 std::pair<Tensor, Tensor> aminmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-  Plan p = plan_one(x, dim, keepdim, "aminmax");
-  return {minmax_values(MinMaxOp::Min, x, p, p.out_shape, "aminmax"),
-          minmax_values(MinMaxOp::Max, x, p, p.out_shape, "aminmax")};
+  Dims dims = dim ? Dims{*dim} : Dims{};
+  if (!dim && !keepdim) {  // 0-d results
+    Tensor lo = extreme(MinMaxOp::Min, x, {}, false, "aminmax", "AminmaxBackward0");
+    return {lo, extreme(MinMaxOp::Max, x, {}, false, "aminmax", "AminmaxBackward0")};
+  }
+  if (!dim) {  // keepdim over everything: every dim kept with size 1
+    for (int64_t d = 0; d < x->ndim(); ++d) dims.push_back(d);
+  }
+  return {extreme(MinMaxOp::Min, x, dims, keepdim, "aminmax", "AminmaxBackward0"),
+          extreme(MinMaxOp::Max, x, dims, keepdim, "aminmax", "AminmaxBackward0")};
 }
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return arg(MinMaxOp::Max, x, dim, keepdim, "argmax");
@@ -311,51 +498,143 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   Tensor in = is_floating(x->dtype) ? x : to_dtype(x, DType::Float32);
   Plan p = plan(in, dims, keepdim, "logsumexp");
-  if (p.rlen == 0)
-    return full_like_shape(p.out_shape, in->dtype, Scalar::from_double(-INFINITY));
-  Tensor m = minmax_values(MinMaxOp::Max, in, p, p.out_shape, "logsumexp");
-  SumSpec s;
-  s.map = SumMap::ExpShift;
-  s.post = SumPost::LogPlusParam;
-  s.param = m->raw();
-  return run_sum(in, p, p.out_shape, s, "logsumexp");
+  Tensor out;
+  if (p.rlen == 0) {
+    out = full_like_shape(p.out_shape, in->dtype, Scalar::from_double(-INFINITY));
+  } else {
+    Tensor m = minmax_values(MinMaxOp::Max, in, p, p.out_shape, "logsumexp");
+    SumSpec s;
+    s.map = SumMap::ExpShift;
+    s.post = SumPost::LogPlusParam;
+    s.param = m->raw();
+    out = run_sum(in, p, p.out_shape, s, "logsumexp");
+  }
+  if (autograd::needs_record({&in}))
+    record_reduce("LogsumexpBackward0", in, out, rinfo(in, p, dims, keepdim),
+                  [](const Tensor& xx, const Tensor& ok) { return unary(UnaryOp::Exp, sub(xx, ok)); });
+  return out;
 }
 
+namespace {
+Tensor softmax_ad(bool log, const Tensor& x, int64_t dim, std::optional<DType> dtype,
+                  const char* op) {
+  Tensor in = dtype ? to_dtype(x, *dtype) : x;  // the cast records itself
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = softmax_impl(log, in, dim, std::nullopt, op);
+  }
+  if (!autograd::needs_record({&in})) return out;
+  Dims d = {dim};
+  // softmax: y (g - sum(g y)); log_softmax: g - exp(y) sum(g)
+  auto apply = [log, d](const Tensor& v, const Tensor& y) {
+    if (log) return sub(v, mul(unary(UnaryOp::Exp, y), sum(v, d, true)));
+    return mul(y, sub(v, sum(mul(v, y), d, true)));
+  };
+  autograd::record(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", {in}, {out}, {out},
+      [apply](const TensorList& g, const TensorList& s, const Needs&) { return TensorList{apply(g[0], s[0])}; },
+      [log, d](const TensorList& t, const TensorList&, const TensorList& o) {
+        if (log) return TensorList{sub(t[0], sum(mul(unary(UnaryOp::Exp, o[0]), t[0]), d, true))};
+        return TensorList{mul(o[0], sub(t[0], sum(mul(t[0], o[0]), d, true)))};
+      });
+  return out;
+}
+
+// Reverse cumulative sum along d: flip(cumsum(flip(g))).
+Tensor rev_cumsum(const Tensor& g, int64_t d) {
+  if (g->ndim() == 0) return g;
+  return flip(cumsum(flip(g, {d}), d), {d});
+}
+
+// d/dx_k of sum_i g_i out_i. Before the first zero of a row: rev_cumsum(g * out) / x. At the
+// first zero z: prod(x before z) * sum_{i >= z} g_i prod(x_(z, i]). After it: 0.
+Tensor cumprod_grad(const Tensor& g, const Tensor& x, const Tensor& out, int64_t d) {
+  if (x->ndim() == 0) return g;
+  Tensor zero = binary(BinaryOp::Eq, x, num(0));
+  Tensor safe = where(zero, num(1), x);
+  Tensor nz = cumsum(mask_of(zero, x->dtype), d);  // zeros seen so far, this one included
+  Tensor before = eq(nz, num(0));
+  Tensor before_grad = where(before, div(rev_cumsum(mul(g, out), d), safe), num(0));
+  Tensor first = binary(BinaryOp::LogicalAnd, zero, eq(nz, num(1)));
+  Tensor after = cumprod(where(binary(BinaryOp::LogicalOr, before, first), num(1), x), d);
+  Tensor tail = sum(where(before, num(0), mul(g, after)), {d}, true);
+  Tensor head = prod(where(before, x, num(1)), {d}, true);
+  return add(before_grad, where(first, mul(head, tail), num(0)));
+}
+
+Tensor scan_ad(ScanOp sop, const Tensor& x, int64_t dim, std::optional<DType> dtype, const char* op) {
+  wrap_dim(dim, x->ndim(), op);
+  Tensor in = dtype ? to_dtype(x, *dtype) : x;
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = scan(sop, in, dim, std::nullopt, op);
+  }
+  if (!autograd::needs_record({&in}) || !is_floating(out->dtype)) return out;
+  int64_t d = x->ndim() ? wrap_dim(dim, x->ndim(), op) : 0;
+  if (sop == ScanOp::CumSum) {
+    autograd::record("CumsumBackward0", {in}, {out}, {},
+        [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{rev_cumsum(g[0], d)}; },
+        [d](const TensorList& t, const TensorList&, const TensorList&) { return TensorList{cumsum(t[0], d)}; });
+  } else {  // jvp = out * cumsum(t / x): nonzero inputs only
+    autograd::record("CumprodBackward0", {in}, {out}, {in, out},
+        [d](const TensorList& g, const TensorList& s, const Needs&) {
+          return TensorList{cumprod_grad(g[0], s[0], s[1], d)};
+        },
+        [d](const TensorList& t, const TensorList& i, const TensorList& o) {
+          return TensorList{mul(o[0], cumsum(div(t[0], i[0]), d))};
+        });
+  }
+  return out;
+}
+}  // namespace
+
 Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return softmax_impl(false, x, dim, dtype, "softmax");
+  return softmax_ad(false, x, dim, dtype, "softmax");
 }
 Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return softmax_impl(true, x, dim, dtype, "log_softmax");
+  return softmax_ad(true, x, dim, dtype, "log_softmax");
 }
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return scan(ScanOp::CumSum, x, dim, dtype, "cumsum");
+  return scan_ad(ScanOp::CumSum, x, dim, dtype, "cumsum");
 }
 Tensor cumprod(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
-  return scan(ScanOp::CumProd, x, dim, dtype, "cumprod");
+  return scan_ad(ScanOp::CumProd, x, dim, dtype, "cumprod");
 }
 
 Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
   check_float(x, "norm");
   Plan pl = plan(x, dims, keepdim, "norm");
+  Tensor out;
   if (std::isinf(p)) {
     check_nonempty(x, pl, "norm");
-    return minmax_values(p > 0 ? MinMaxOp::Max : MinMaxOp::Min, unary(UnaryOp::Abs, x), pl,
-                         pl.out_shape, "norm");
-  }
-  SumSpec s;
-  if (p == 0) {
-    s.map = SumMap::NonZero;
-  } else if (p == 1) {
-    s.map = SumMap::Abs;
-  } else if (p == 2) {
-    s.map = SumMap::Square;
-    s.post = SumPost::Sqrt;
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    out = minmax_values(p > 0 ? MinMaxOp::Max : MinMaxOp::Min, unary(UnaryOp::Abs, x), pl,
+                        pl.out_shape, "norm");
   } else {
-    s.map = SumMap::AbsPow;
-    s.post = SumPost::Pow;
-    s.p = p;
+    SumSpec s;
+    if (p == 0) {
+      s.map = SumMap::NonZero;
+    } else if (p == 1) {
+      s.map = SumMap::Abs;
+    } else if (p == 2) {
+      s.map = SumMap::Square;
+      s.post = SumPost::Sqrt;
+    } else {
+      s.map = SumMap::AbsPow;
+      s.post = SumPost::Pow;
+      s.p = p;
+    }
+    out = run_sum(x, pl, pl.out_shape, s, "norm");
   }
-  return run_sum(x, pl, pl.out_shape, s, "norm");
+  if (autograd::needs_record({&x})) {
+    RInfo r = rinfo(x, pl, dims, keepdim);
+    record_reduce("LinalgVectorNormBackward0", x, out, r, norm_deriv(r, p));
+  }
+  return out;
 }
 
 }  // namespace tgx::ops

@@ -4,11 +4,48 @@
 #include <algorithm>
 #include <numeric>
 
+#include "autograd/node.h"
 #include "ops/elementwise.h"
+#include "ops/index.h"
 
 namespace tgx::ops {
 
 namespace {
+
+using Needs = std::vector<bool>;
+
+// Internal compositions (copy_ into views of a fresh output...) run without autograd; the op
+// then records itself once, at its own level.
+struct NoAutograd {
+  autograd::GradModeGuard grad{false};
+  autograd::FwGradDisabledGuard fw;
+};
+
+// Records out = a view of `in`: vjp = back(grad), jvp = redo(tangent) (the same view).
+void record_view(const char* name, const Tensor& in, const Tensor& out, ViewFn redo, ViewFn back) {
+  if (!autograd::needs_record({&in})) return;
+  autograd::record(name, {in}, {out}, {},
+      [back](const TensorList& g, const TensorList&, const Needs&) { return TensorList{back(g[0])}; },
+      [redo](const TensorList& t, const TensorList&, const TensorList&) {
+        return TensorList{redo(t[0])};
+      });
+}
+
+// A view that picks part of its input: the grad goes into zeros of the input's shape.
+void record_part_view(const char* name, const Tensor& in, const Tensor& out, ViewFn redo) {
+  if (!autograd::needs_record({&in})) return;
+  Shape shape = in->shape;
+  record_view(name, in, out, redo,
+              [shape, redo](const Tensor& g) { return view_scatter(g, shape, redo); });
+}
+
+// A view with the same elements (alias): grads and tangents pass through unchanged.
+Tensor alias(const Tensor& t) {
+  Tensor out = make_view(t, t->shape, t->strides, t->offset);
+  ViewFn same = [](const Tensor& x) { return x; };
+  record_view("AliasBackward0", t, out, same, same);
+  return out;
+}
 
 // PyTorch prints shapes in view/reshape errors as [2, 5]; keep that spelling there.
 std::string bracket(const Shape& s) {
@@ -34,6 +71,25 @@ Dims wrap_dims(const Dims& dims, int64_t ndim, const char* op) {
 }  // namespace
 
 // ---- helpers ------------------------------------------------------------------------------
+Tensor view_scatter(const Tensor& g, const Shape& shape, const ViewFn& view_fn) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = autograd::zeros_like_meta({shape, g->dtype});
+    copy_(view_fn(out), g);
+  }
+  if (autograd::needs_record({&g})) {
+    autograd::record("AsStridedScatterBackward0", {g}, {out}, {},
+        [view_fn](const TensorList& gr, const TensorList&, const Needs&) {
+          return TensorList{view_fn(gr[0])};
+        },
+        [view_fn, shape](const TensorList& t, const TensorList&, const TensorList&) {
+          return TensorList{view_scatter(t[0], shape, view_fn)};
+        });
+  }
+  return out;
+}
+
 Shape infer_size(const Shape& shape, int64_t numel, const char* op) {
   Shape res = shape;
   int64_t known = 1;
@@ -102,15 +158,29 @@ Tensor view(const Tensor& t, const Shape& shape) {
   TGX_CHECK(st.has_value(), RuntimeError, "[view] view size ", bracket(s), " is not compatible "
             "with input tensor's size ", t->shape, " and stride ", t->strides, " (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
-  return make_view(t, s, *st, t->offset);
+  Tensor out = make_view(t, s, *st, t->offset);
+  Shape in = t->shape;
+  record_view("ViewBackward0", t, out, [s](const Tensor& x) { return reshape(x, s); },
+              [in](const Tensor& g) { return reshape(g, in); });
+  return out;
 }
 
 Tensor reshape(const Tensor& t, const Shape& shape) {
   Shape s = infer_size(shape, t->numel(), "reshape");
-  if (std::optional<Shape> st = compute_view_strides(t->shape, t->strides, s))
-    return make_view(t, s, *st, t->offset);
-  Tensor c = clone(t);  // not viewable: a contiguous copy, viewed
-  return make_view(c, s, contiguous_strides(s), c->offset);
+  Tensor out;
+  const char* name = "ViewBackward0";
+  if (std::optional<Shape> st = compute_view_strides(t->shape, t->strides, s)) {
+    out = make_view(t, s, *st, t->offset);
+  } else {
+    NoAutograd off;
+    Tensor c = clone(t);  // not viewable: a contiguous copy, viewed
+    out = make_view(c, s, contiguous_strides(s), c->offset);
+    name = "UnsafeViewBackward0";
+  }
+  Shape in = t->shape;
+  record_view(name, t, out, [s](const Tensor& x) { return reshape(x, s); },
+              [in](const Tensor& g) { return reshape(g, in); });
+  return out;
 }
 
 Tensor flatten(const Tensor& t, int64_t start_dim, int64_t end_dim) {
@@ -119,7 +189,7 @@ Tensor flatten(const Tensor& t, int64_t start_dim, int64_t end_dim) {
   TGX_CHECK(a <= b, ValueError, "[flatten] start_dim (", start_dim,
             ") cannot come after end_dim (", end_dim, ")");
   if (nd == 0) return reshape(t, {1});
-  if (a == b) return make_view(t, t->shape, t->strides, t->offset);
+  if (a == b) return alias(t);
   Shape s(t->shape.begin(), t->shape.begin() + a);
   int64_t n = 1;
   for (int64_t d = a; d <= b; ++d) n *= t->shape[size_t(d)];
@@ -154,7 +224,11 @@ Tensor squeeze(const Tensor& t) {
     s.push_back(t->shape[size_t(d)]);
     st.push_back(t->strides[size_t(d)]);
   }
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  Shape in = t->shape;
+  record_view("SqueezeBackward0", t, out, [](const Tensor& x) { return squeeze(x); },
+              [in](const Tensor& g) { return reshape(g, in); });
+  return out;
 }
 
 Tensor squeeze(const Tensor& t, const Dims& dims) {
@@ -166,7 +240,12 @@ Tensor squeeze(const Tensor& t, const Dims& dims) {
     s.push_back(t->shape[size_t(d)]);
     st.push_back(t->strides[size_t(d)]);
   }
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  Shape in = t->shape;
+  record_view(dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2", t, out,
+              [dims](const Tensor& x) { return squeeze(x, dims); },
+              [in](const Tensor& g) { return reshape(g, in); });
+  return out;
 }
 
 Tensor unsqueeze(const Tensor& t, int64_t dim) {
@@ -176,17 +255,29 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
   int64_t stride = d >= nd ? 1 : s[size_t(d)] * st[size_t(d)];
   s.insert(s.begin() + d, 1);
   st.insert(st.begin() + d, stride);
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  record_view("UnsqueezeBackward0", t, out, [d](const Tensor& x) { return unsqueeze(x, d); },
+              [d](const Tensor& g) { return squeeze(g, Dims{d}); });
+  return out;
 }
 
-Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1) {
+namespace {
+Tensor transpose_named(const Tensor& t, int64_t dim0, int64_t dim1, const char* name) {
   int64_t a = wrap_dim(dim0, t->ndim(), "transpose"), b = wrap_dim(dim1, t->ndim(), "transpose");
   Shape s = t->shape, st = t->strides;
   if (t->ndim() > 0) {
     std::swap(s[size_t(a)], s[size_t(b)]);
     std::swap(st[size_t(a)], st[size_t(b)]);
   }
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  ViewFn swap = [a, b](const Tensor& x) { return transpose(x, a, b); };
+  record_view(name, t, out, swap, swap);
+  return out;
+}
+}  // namespace
+
+Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1) {
+  return transpose_named(t, dim0, dim1, "TransposeBackward0");
 }
 
 Tensor permute(const Tensor& t, const Dims& dims) {
@@ -194,11 +285,17 @@ Tensor permute(const Tensor& t, const Dims& dims) {
             " the tensor has ", t->ndim(), " dims but ", dims.size(), " were given ", dims);
   Dims w = wrap_dims(dims, t->ndim(), "permute");
   Shape s, st;
-  for (int64_t d : w) {
+  Dims inv(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    int64_t d = w[i];
     s.push_back(t->shape[size_t(d)]);
     st.push_back(t->strides[size_t(d)]);
+    inv[size_t(d)] = int64_t(i);
   }
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  record_view("PermuteBackward0", t, out, [w](const Tensor& x) { return permute(x, w); },
+              [inv](const Tensor& g) { return permute(g, inv); });
+  return out;
 }
 
 Tensor movedim(const Tensor& t, const Dims& source, const Dims& destination) {
@@ -207,7 +304,7 @@ Tensor movedim(const Tensor& t, const Dims& source, const Dims& destination) {
             " must have the same number of elements");
   int64_t nd = t->ndim();
   Dims src = wrap_dims(source, nd, "movedim"), dst = wrap_dims(destination, nd, "movedim");
-  if (nd == 0) return make_view(t, t->shape, t->strides, t->offset);
+  if (nd == 0) return alias(t);
   Dims order(size_t(nd), -1);
   std::vector<bool> used(size_t(nd), false);
   for (size_t i = 0; i < src.size(); ++i) {
@@ -226,7 +323,7 @@ Tensor movedim(const Tensor& t, const Dims& source, const Dims& destination) {
 Tensor transpose_2d(const Tensor& t) {
   TGX_CHECK(t->ndim() <= 2, ValueError, "[t] expects a tensor with <= 2 dimensions, but self is ",
             t->ndim(), "D");
-  return t->ndim() < 2 ? make_view(t, t->shape, t->strides, t->offset) : transpose(t, 0, 1);
+  return t->ndim() < 2 ? alias(t) : transpose_named(t, 0, 1, "TBackward0");
 }
 
 Tensor reverse_dims(const Tensor& t) {
@@ -267,7 +364,11 @@ Tensor expand(const Tensor& t, const Shape& sizes) {
     st[size_t(i)] = have == want ? t->strides[size_t(d)] : 0;
   }
   checked_numel(s, t->dtype, "expand");
-  return make_view(t, s, st, t->offset);
+  Tensor out = make_view(t, s, st, t->offset);
+  Shape in = t->shape;
+  record_view("ExpandBackward0", t, out, [s](const Tensor& x) { return expand(x, s); },
+              [in](const Tensor& g) { return autograd::sum_to_shape(g, in); });
+  return out;
 }
 
 Tensor broadcast_to(const Tensor& t, const Shape& shape) { return expand(t, shape); }
@@ -305,7 +406,10 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   Shape s = t->shape;
   s[size_t(d)] = length;
   int64_t off = t->offset + (length ? start * t->strides[size_t(d)] : 0);
-  return make_view(t, s, t->strides, off);
+  Tensor out = make_view(t, s, t->strides, off);
+  record_part_view("SliceBackward0", t, out,
+                   [d, start, length](const Tensor& x) { return narrow(x, d, start, length); });
+  return out;
 }
 
 Tensor select(const Tensor& t, int64_t dim, int64_t index) {
@@ -319,7 +423,9 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   int64_t off = t->offset + index * st[size_t(d)];
   s.erase(s.begin() + d);
   st.erase(st.begin() + d);
-  return make_view(t, s, st, off);
+  Tensor out = make_view(t, s, st, off);
+  record_part_view("SelectBackward0", t, out, [d, index](const Tensor& x) { return select(x, d, index); });
+  return out;
 }
 
 TensorList unbind(const Tensor& t, int64_t dim) {
@@ -327,7 +433,15 @@ TensorList unbind(const Tensor& t, int64_t dim) {
             " but tensor has no dimensions");
   int64_t d = wrap_dim(dim, t->ndim(), "unbind");
   TensorList out;
-  for (int64_t i = 0; i < t->shape[size_t(d)]; ++i) out.push_back(select(t, d, i));
+  {
+    NoAutograd off;
+    for (int64_t i = 0; i < t->shape[size_t(d)]; ++i) out.push_back(select(t, d, i));
+  }
+  if (autograd::needs_record({&t}) && !out.empty()) {
+    autograd::record("UnbindBackward0", {t}, out, {},
+        [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{stack(g, d)}; },
+        [d](const TensorList& tg, const TensorList&, const TensorList&) { return unbind(tg[0], d); });
+  }
   return out;
 }
 
@@ -342,10 +456,20 @@ TensorList split_with_sizes(const Tensor& t, const Shape& sizes, int64_t dim) {
   TGX_CHECK(total == n, ValueError, "[split] split sizes ", sizes, " must sum to the size of "
             "dimension ", d, " (", n, "), but got sum ", total);
   TensorList out;
-  int64_t start = 0;
-  for (int64_t s : sizes) {
-    out.push_back(narrow(t, d, start, s));
-    start += s;
+  {
+    NoAutograd off;
+    int64_t start = 0;
+    for (int64_t s : sizes) {
+      out.push_back(narrow(t, d, start, s));
+      start += s;
+    }
+  }
+  if (autograd::needs_record({&t}) && !out.empty()) {
+    autograd::record("SplitWithSizesBackward0", {t}, out, {},
+        [d](const TensorList& g, const TensorList&, const Needs&) { return TensorList{cat(g, d)}; },
+        [d, sizes](const TensorList& tg, const TensorList&, const TensorList&) {
+          return split_with_sizes(tg[0], sizes, d);
+        });
   }
   return out;
 }
@@ -390,7 +514,10 @@ Tensor diagonal(const Tensor& t, int64_t offset, int64_t dim1, int64_t dim2) {
   }
   s.push_back(len);
   st.push_back(sa + sb);
-  return make_view(t, s, st, off);
+  Tensor out = make_view(t, s, st, off);
+  record_part_view("DiagonalBackward0", t, out,
+                   [offset, a, b](const Tensor& x) { return diagonal(x, offset, a, b); });
+  return out;
 }
 
 Tensor flip_view(const Tensor& t, const Dims& dims) {
@@ -402,7 +529,10 @@ Tensor flip_view(const Tensor& t, const Dims& dims) {
     off += (t->shape[size_t(d)] - 1) * st[size_t(d)];
     st[size_t(d)] = -st[size_t(d)];
   }
-  return make_view(t, t->shape, st, off);
+  Tensor out = make_view(t, t->shape, st, off);
+  ViewFn same = [w](const Tensor& x) { return flip_view(x, w); };
+  record_view("FlipViewBackward0", t, out, same, same);
+  return out;
 }
 
 // ---- copies: built from views + copy_/fill_/where ------------------------------------------
@@ -416,7 +546,15 @@ Tensor triangle(const char* op, const Tensor& t, int64_t k, bool lower) {
   bool* p = mask->data<bool>();
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) p[i * n + j] = lower ? j - i <= k : j - i >= k;
-  return where(mask, t, scalar_tensor(Scalar::from_int(0), t->dtype));
+  Tensor out;
+  {
+    NoAutograd off;
+    out = where(mask, t, scalar_tensor(Scalar::from_int(0), t->dtype));
+  }
+  // the mask is linear: the grad and the tangent are masked the same way
+  ViewFn same = [k, lower](const Tensor& x) { return lower ? tril(x, k) : triu(x, k); };
+  record_view(lower ? "TrilBackward0" : "TriuBackward0", t, out, same, same);
+  return out;
 }
 
 bool legacy_empty(const Tensor& t) { return t->ndim() == 1 && t->shape[0] == 0; }
@@ -456,8 +594,15 @@ Tensor repeat(const Tensor& t, const Shape& repeats) {
     src_strides.insert(src_strides.end(), {0, d < 0 ? 0 : t->strides[size_t(d)]});
   }
   Tensor out = empty(out_shape, t->dtype);
-  if (out->numel() == 0) return out;
-  copy_(view(out, split_shape), make_view(t, src_shape, src_strides, t->offset));
+  if (out->numel()) {
+    NoAutograd off;
+    copy_(view(out, split_shape), make_view(t, src_shape, src_strides, t->offset));
+  }
+  Shape in = t->shape;
+  record_view("RepeatBackward0", t, out, [repeats](const Tensor& x) { return repeat(x, repeats); },
+              [=](const Tensor& g) {  // sum over the repeats: (r0, s0, r1, s1, ...) -> (1, s0, ...)
+                return reshape(autograd::sum_to_shape(reshape(g, split_shape), src_shape), in);
+              });
   return out;
 }
 
@@ -495,12 +640,38 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
     shape[size_t(d)] += t->shape[size_t(d)];
   }
   Tensor out = empty(shape, dt);
-  int64_t at = 0;
-  for (const Tensor& t : tensors) {
-    if (legacy_empty(t)) continue;
-    int64_t len = t->shape[size_t(d)];
-    copy_(narrow(out, d, at, len), t);
-    at += len;
+  std::vector<int64_t> starts;  // -1: skipped (legacy empty)
+  {
+    NoAutograd off;
+    int64_t at = 0;
+    for (const Tensor& t : tensors) {
+      starts.push_back(legacy_empty(t) ? -1 : at);
+      if (legacy_empty(t)) continue;
+      int64_t len = t->shape[size_t(d)];
+      copy_(narrow(out, d, at, len), t);
+      at += len;
+    }
+  }
+  if (autograd::needs_record(tensors)) {
+    autograd::record("CatBackward0", tensors, {out}, {},
+        [d, starts](const TensorList& g, const TensorList&, const Needs& needs) {
+          TensorList r(starts.size());
+          int64_t end = g[0]->shape[size_t(d)];
+          for (size_t i = 0; i < starts.size(); ++i) {
+            if (!needs[i] || starts[i] < 0) continue;
+            int64_t next = end;
+            for (size_t j = i + 1; j < starts.size(); ++j)
+              if (starts[j] >= 0) { next = starts[j]; break; }
+            r[i] = narrow(g[0], d, starts[i], next - starts[i]);
+          }
+          return r;
+        },
+        [d](const TensorList& tg, const TensorList& in, const TensorList&) {
+          TensorList parts;
+          for (size_t i = 0; i < in.size(); ++i)
+            parts.push_back(tg[i] ? tg[i] : autograd::zeros_like(in[i]));
+          return TensorList{cat(parts, d)};
+        });
   }
   return out;
 }
@@ -512,9 +683,24 @@ Tensor stack(const TensorList& tensors, int64_t dim) {
               "be equal size, but got ", tensors[0]->shape, " at entry 0 and ", tensors[i]->shape,
               " at entry ", i);
   int64_t d = wrap_dim(dim, tensors[0]->ndim() + 1, "stack");
-  TensorList parts;
-  for (const Tensor& t : tensors) parts.push_back(unsqueeze(t, d));
-  return cat(parts, d);
+  Tensor out;
+  {
+    NoAutograd off;
+    TensorList parts;
+    for (const Tensor& t : tensors) parts.push_back(unsqueeze(t, d));
+    out = cat(parts, d);
+  }
+  if (autograd::needs_record(tensors)) {
+    autograd::record("StackBackward0", tensors, {out}, {},
+        [d](const TensorList& g, const TensorList&, const Needs&) { return unbind(g[0], d); },
+        [d](const TensorList& tg, const TensorList& in, const TensorList&) {
+          TensorList parts;
+          for (size_t i = 0; i < in.size(); ++i)
+            parts.push_back(tg[i] ? tg[i] : autograd::zeros_like(in[i]));
+          return TensorList{stack(parts, d)};
+        });
+  }
+  return out;
 }
 
 Tensor hstack(const TensorList& tensors) {
@@ -531,7 +717,16 @@ Tensor vstack(const TensorList& tensors) {
   return cat(parts, 0);
 }
 
-Tensor flip(const Tensor& t, const Dims& dims) { return clone(flip_view(t, dims)); }
+Tensor flip(const Tensor& t, const Dims& dims) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = clone(flip_view(t, dims));
+  }
+  ViewFn same = [dims](const Tensor& x) { return flip(x, dims); };
+  record_view("FlipBackward0", t, out, same, same);
+  return out;
+}
 
 Tensor fliplr(const Tensor& t) {
   TGX_CHECK(t->ndim() >= 2, ValueError, "[fliplr] input tensor must be >= 2-d, got shape ", t->shape);
@@ -543,7 +738,29 @@ Tensor flipud(const Tensor& t) {
   return flip(t, {0});
 }
 
+namespace {
+Tensor roll_impl(const Tensor& t, const Dims& shifts, const Dims& dims);
+}  // namespace
+
 Tensor roll(const Tensor& t, const Dims& shifts, const Dims& dims) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = roll_impl(t, shifts, dims);
+  }
+  Dims back;
+  for (int64_t s : shifts) back.push_back(s == INT64_MIN ? INT64_MAX : -s);
+  if (t->ndim() && t->numel() && shifts.size() == 1 && !dims.empty()) {  // exact inverse shift
+    int64_t n = t->shape[size_t(wrap_dim(dims[0], t->ndim(), "roll"))];
+    back[0] = n - ((shifts[0] % n) + n) % n;
+  }
+  record_view("RollBackward0", t, out, [shifts, dims](const Tensor& x) { return roll(x, shifts, dims); },
+              [back, dims](const Tensor& g) { return roll(g, back, dims); });
+  return out;
+}
+
+namespace {
+Tensor roll_impl(const Tensor& t, const Dims& shifts, const Dims& dims) {
   if (dims.empty()) {
     TGX_CHECK(shifts.size() == 1, ValueError, "[roll] without dims, shifts must hold exactly one "
               "value, got ", shifts);
@@ -567,8 +784,10 @@ Tensor roll(const Tensor& t, const Dims& shifts, const Dims& dims) {
   if (out->numel()) roll_into(out, t, us, ud, 0);
   return out;
 }
+}  // namespace
 
-Tensor pad(const Tensor& t, const Dims& pad, const std::string& mode, const Scalar& value) {
+namespace {
+Tensor pad_impl(const Tensor& t, const Dims& pad, const std::string& mode, const Scalar& value) {
   TGX_CHECK(mode == "constant" || mode == "reflect" || mode == "replicate" || mode == "circular",
             ValueError, "[pad] mode must be one of 'constant', 'reflect', 'replicate' or "
             "'circular', got '", mode, "'");
@@ -635,6 +854,43 @@ Tensor pad(const Tensor& t, const Dims& pad, const std::string& mode, const Scal
     cur = cat({left, cur, right}, d);
   }
   return cur == t ? clone(t) : cur;
+}
+
+}  // namespace
+
+Tensor pad(const Tensor& t, const Dims& pads, const std::string& mode, const Scalar& value) {
+  Tensor out;
+  {
+    NoAutograd off;
+    out = pad_impl(t, pads, mode, value);
+  }
+  if (!autograd::needs_record({&t})) return out;
+  ViewFn redo = [pads, mode](const Tensor& x) { return pad(x, pads, mode, Scalar::from_int(0)); };
+  Shape in = t->shape;
+  if (mode == "constant") {  // negative padding crops: the grad is the output's inner part
+    Dims neg;
+    for (int64_t p : pads) neg.push_back(-p);
+    record_view("ConstantPadNdBackward0", t, out, redo,
+                [neg](const Tensor& g) { return pad(g, neg, "constant", Scalar::from_int(0)); });
+    return out;
+  }
+  // reflect / replicate / circular: each output element comes from one input element; pad the
+  // element numbers the same way and scatter-add the grad back through that map.
+  int64_t n = t->numel();
+  Tensor ids = empty({n}, DType::Int64);
+  for (int64_t i = 0; i < n; ++i) ids->data<int64_t>()[i] = i;
+  Tensor map;
+  {
+    NoAutograd off;
+    map = contiguous(flatten(pad_impl(view(ids, in), pads, mode, value)));
+  }
+  const char* name = mode == "reflect" ? "ReflectionPadBackward0"
+                     : mode == "replicate" ? "ReplicationPadBackward0" : "CircularPadBackward0";
+  record_view(name, t, out, redo, [map, in, n](const Tensor& g) {
+    Tensor z = autograd::zeros_like_meta({{n}, g->dtype});
+    return view(index_add_(z, 0, map, reshape(g, {-1}), Scalar::from_int(1)), in);
+  });
+  return out;
 }
 
 }  // namespace tgx::ops

@@ -3,6 +3,7 @@
 // copy_/fill_, so they need no kernels of their own. Every view accepts any strides, including
 // zero (expanded) and negative (flipped) ones.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ namespace tgx::ops {
 
 using Dims = std::vector<int64_t>;
 using TensorList = std::vector<Tensor>;
+using ViewFn = std::function<Tensor(const Tensor&)>;
 
 // ---- helpers ------------------------------------------------------------------------------
 // Replaces one -1 in `shape` so that it holds `numel` elements; ValueError otherwise
@@ -23,7 +25,13 @@ Shape infer_size(const Shape& shape, int64_t numel, const char* op);
 std::optional<Shape> compute_view_strides(const Shape& old_shape, const Shape& old_strides,
                                           const Shape& new_shape);
 
+// Autograd helper (the backward of views that pick part of their input): zeros of `shape` (g's
+// dtype) with view_fn(zeros) = g. Recorded: its vjp is view_fn(grad), so it differentiates again.
+Tensor view_scatter(const Tensor& g, const Shape& shape, const ViewFn& view_fn);
+
 // ---- views (metadata only) ----------------------------------------------------------------
+// Each view records itself for autograd (PyTorch's names: ViewBackward0, PermuteBackward0...);
+// its jvp is the same view of the tangent.
 Tensor view(const Tensor& t, const Shape& shape);          // RuntimeError if strides forbid it
 Tensor reshape(const Tensor& t, const Shape& shape);       // a view when possible, else a copy
 Tensor flatten(const Tensor& t, int64_t start_dim = 0, int64_t end_dim = -1);

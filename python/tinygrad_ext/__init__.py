@@ -15,6 +15,7 @@ from . import linalg  # noqa: E402,F401
 from . import autograd, func, viz  # noqa: E402,F401
 from ._tensor import set_printoptions  # noqa: E402,F401
 from . import datasets, optim, utils  # noqa: E402,F401
+from . import keras, nn  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from .autograd.grad_mode import (enable_grad, inference_mode, no_grad,  # noqa: E402,F401
                                  set_grad_enabled)
@@ -26,6 +27,8 @@ __all__ = [name for name in dir(_C) if not name.startswith("_")] + [
     "datasets",
     "optim",
     "utils",
+    "nn",
+    "keras",
     "save",
     "load",
     "autograd", "func", "viz", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
