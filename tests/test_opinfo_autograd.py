@@ -27,8 +27,8 @@ from opinfo import OPS, OpInfo, Sample
 
 import tinygrad_ext as tgx
 
-MAX_SAMPLES = 4  # per op
-MAX_NUMEL = 60  # per input tensor: full Jacobians stay cheap
+MAX_SAMPLES = 6  # per op
+MAX_NUMEL = 256  # per input tensor: full Jacobians stay cheap
 
 # Sampling domains away from singularities, where the op's own one comes too close to them for
 # finite differences with eps=1e-6 (and keeps exp-like outputs moderate).
@@ -43,6 +43,7 @@ GRAD_DOMAIN = {
     "softmax": (-3.0, 3.0),
     "log_softmax": (-3.0, 3.0),
     "pow": ((0.2, 4.0), (-2.0, 3.0)),  # positive base only (negative base: nan derivative)
+    "to_float32": (-3.0, 3.0),  # float32 rounding of large values swamps finite differences
 }
 
 # Ops whose second derivatives vanish everywhere (linear or piecewise linear): gradgradcheck
@@ -95,6 +96,13 @@ def _usable(sample: Sample) -> bool:
     return all(np.isfinite(a).all() for a in fl)
 
 
+def _finite_output(info: OpInfo, sample: Sample) -> bool:
+    """Leave out samples whose value is nan / inf (e.g. var of one element with ddof=1)."""
+    case = Case(info, sample)
+    with tgx.no_grad():
+        return bool(np.isfinite(to_numpy(case.fn(*case.tensors(requires_grad=False)))).all())
+
+
 def _is_broadcast(sample: Sample) -> bool:
     shapes = {a.shape for a in _float_arrays(sample)}
     return len(shapes) > 1 or sample.layout == "scalar"
@@ -108,22 +116,23 @@ def pick_samples(info: OpInfo) -> list[Sample]:
     samples = [s for s in info.samples("float64", rng) if _usable(s)]
     if not can_make_views():
         samples = [s for s in samples if s.layout in ("contig", "scalar")]
+    samples = [s for s in samples if _finite_output(info, s)]
     chosen: list[Sample] = []
 
     def take(pred):
         for s in samples:
-            if len(chosen) < MAX_SAMPLES and s not in chosen and pred(s):
+            if len(chosen) < MAX_SAMPLES and all(s is not c for c in chosen) and pred(s):
                 chosen.append(s)
                 return
 
     take(lambda s: all(a.ndim == 0 for a in _float_arrays(s)))
+    take(_is_broadcast)
     for layout in ("transpose", "flip", "strided"):
         take(lambda s, lay=layout: s.layout == lay)
-    take(_is_broadcast)
     for s in samples:
         if len(chosen) >= MAX_SAMPLES:
             break
-        if s not in chosen:
+        if all(s is not c for c in chosen):
             chosen.append(s)
     return chosen
 
@@ -228,7 +237,9 @@ def test_jvp_vs_finite_differences(info, sample):
     got = to_numpy(jv)
     assert got.shape == numerical.shape, f"{case.what}: tangent shape {got.shape} != {numerical.shape}"
     np.testing.assert_allclose(to_numpy(out), ref_out, rtol=1e-12, atol=0, err_msg=f"{case.what}: primal")
-    np.testing.assert_allclose(got, numerical, rtol=1e-4, atol=1e-5, err_msg=f"{case.what}: tangent")
+    kw = CHECK_KW.get(info.name, {})
+    np.testing.assert_allclose(got, numerical, rtol=kw.get("rtol", 1e-4), atol=kw.get("atol", 1e-5),
+                               err_msg=f"{case.what}: tangent")
 
 
 @pytest.mark.parametrize("info,sample", _params("gradgradcheck", lambda info: info.name not in LINEAR))
