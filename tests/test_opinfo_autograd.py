@@ -22,10 +22,9 @@ import zlib
 
 import numpy as np
 import pytest
+import tinygrad_ext as tgx
 from conftest import can_make_views, to_numpy, to_tgx
 from opinfo import OPS, OpInfo, Sample
-
-import tinygrad_ext as tgx
 
 MAX_SAMPLES = 6  # per op
 MAX_NUMEL = 256  # per input tensor: full Jacobians stay cheap
@@ -67,10 +66,6 @@ XFAIL: dict[tuple[str, str], str] = {}
 
 def _ops():
     return [o for o in OPS if o.differentiable and "float64" in o.dtypes and o.is_available()]
-
-
-def _numel(x):
-    return x.size if isinstance(x, np.ndarray) else sum(_numel(v) for v in x) if isinstance(x, list) else 0
 
 
 def _arrays(sample: Sample):
@@ -235,14 +230,16 @@ def test_jvp_vs_finite_differences(info, sample):
         ref_out = to_numpy(case.fn(*case.tensors(xs, False)))
     numerical = (hi.astype(np.float64) - lo.astype(np.float64)) / (2 * eps)
     got = to_numpy(jv)
-    assert got.shape == numerical.shape, f"{case.what}: tangent shape {got.shape} != {numerical.shape}"
-    np.testing.assert_allclose(to_numpy(out), ref_out, rtol=1e-12, atol=0, err_msg=f"{case.what}: primal")
+    assert got.shape == numerical.shape, f"{case.what}: tangent {got.shape} != {numerical.shape}"
+    np.testing.assert_allclose(to_numpy(out), ref_out, rtol=1e-12, atol=0,
+                               err_msg=f"{case.what}: primal")
     kw = CHECK_KW.get(info.name, {})
     np.testing.assert_allclose(got, numerical, rtol=kw.get("rtol", 1e-4), atol=kw.get("atol", 1e-5),
                                err_msg=f"{case.what}: tangent")
 
 
-@pytest.mark.parametrize("info,sample", _params("gradgradcheck", lambda info: info.name not in LINEAR))
+@pytest.mark.parametrize("info,sample",
+                         _params("gradgradcheck", lambda info: info.name not in LINEAR))
 def test_gradgradcheck(info, sample):
     case = Case(info, sample)
     assert tgx.autograd.gradgradcheck(case.fn, tuple(case.tensors()), eps=1e-6, atol=1e-5,
@@ -273,9 +270,14 @@ PROD_ZERO_CASES = [
 
 
 @pytest.mark.parametrize("desc,x,kw", PROD_ZERO_CASES, ids=[c[0] for c in PROD_ZERO_CASES])
-def test_prod_with_zeros_gradcheck(desc, x, kw):
-    t = tgx.tensor(np.array(x, dtype=np.float64)).requires_grad_(True)
-    assert tgx.autograd.gradcheck(lambda v: v.prod(**kw), (t,))
+def test_prod_with_zeros_gradcheck_and_jvp(desc, x, kw):
+    x = np.array(x, dtype=np.float64)
+    assert tgx.autograd.gradcheck(lambda v: v.prod(**kw), (tgx.tensor(x).requires_grad_(True),))
+    d = np.random.default_rng(0).standard_normal(x.shape)
+    _, jv = tgx.func.jvp(lambda v: v.prod(**kw), (tgx.tensor(x),), (tgx.tensor(d),))
+    axis = kw.get("dim")
+    numerical = (np.prod(x + 1e-6 * d, axis=axis) - np.prod(x - 1e-6 * d, axis=axis)) / 2e-6
+    np.testing.assert_allclose(to_numpy(jv), numerical, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.xfail(strict=True, reason=_PROD_ZERO_BUG)
