@@ -546,8 +546,11 @@ def targets(results, peak):
             out.append((desc, "not measured", "-"))
             return
         v, r = min(vals, key=lambda x: x[0])
-        where = f"{r['case']} {r['size']}, {r['threads']} thr" if len(vals) > 1 else f"{r['threads']} thr"
-        out.append((desc, f"{fmt(v)} (worst: {where})" if len(vals) > 1 else f"{fmt(v)} ({where})",
+        if len(vals) > 1:
+            where = f"worst: {r['case']} {r['size']}, {r['threads']} thr"
+        else:
+            where = f"{r['threads']} thr"
+        out.append((desc, f"{fmt(v)} ({where})",
                     "PASS" if v >= minimum else "MISS"))
 
     for th in sorted({r["threads"] for r in _where(results, "sgemm")}):
@@ -570,8 +573,8 @@ def targets(results, peak):
     for name in ("A^T@B", "A@B^T"):
         check(f"{name} n=512: <= 10% extra time over A@B", _where(results, re.escape(name)),
               extra, -0.10, lambda v: f"{-v:+.0%} extra")
-    check("float64 GEMM: time <= 1.2x NumPy's", _where(results, "dgemm.*"), _ratio("numpy"), 1 / 1.2,
-          lambda v: f"{1 / v:.2f}x NumPy's time")
+    check("float64 GEMM: time <= 1.2x NumPy's", _where(results, "dgemm.*"), _ratio("numpy"),
+          1 / 1.2, lambda v: f"{1 / v:.2f}x NumPy's time")
     check("add/mul (fresh and out=): >= NumPy at every size", _where(results, "(add|mul)( out=)?"),
           _ratio("numpy"), 1.0)
     trans = "(exp|tanh|sigmoid|log)( out=)?"
@@ -581,10 +584,11 @@ def targets(results, peak):
           _ratio("torch"), 1.0)
     check("softmax/log_softmax last axis: >= torch", _where(results, "(log_)?softmax last axis"),
           _ratio("torch"), 1.0)
-    check("a+b, 16 elements: time <= NumPy's", _where(results, "overhead a\\+b", lambda s: s == "16"),
+    n16 = lambda s: s == "16"  # noqa: E731
+    check("a+b, 16 elements: time <= NumPy's", _where(results, "overhead a\\+b", n16),
           _ratio("numpy"), 1.0)
     check("a+b requires_grad, 16 elements: time <= torch's",
-          _where(results, "overhead a\\+b requires_grad", lambda s: s == "16"), _ratio("torch"), 1.0)
+          _where(results, "overhead a\\+b requires_grad", n16), _ratio("torch"), 1.0)
     check("autograd step sigmoid(w*x+b) + backward, 16 elements: time <= torch's",
           _where(results, "autograd step.*"), _ratio("torch"), 1.0)
     mlp_a, mlp_b = _where(results, "MLP 64-.*"), _where(results, "MLP 784-.*")
@@ -620,8 +624,9 @@ def results_md(info, md_table, png, targets_table=None):
     ]
     if targets_table:
         lines += ["## Targets", "",
-                  "Each target must hold for every matching row; the worst row is shown. Ratios are "
-                  "other library's time / tgx's time (> 1: tgx faster).", "", targets_table, ""]
+                  "Each target must hold for every matching row; the worst row is shown. "
+                  "Ratios are other library's time / tgx's time (> 1: tgx faster).", "",
+                  targets_table, ""]
     if png:
         lines += [f"![GEMM GFLOP/s vs n]({Path(png).name})", ""]
     return "\n".join(lines)
@@ -642,7 +647,8 @@ def main():
         times = measure(fns, samples, target)
         results.append({"case": c.name, "size": c.size, "threads": th, "work": c.work,
                         "unit": c.unit, "times": times})
-        peers = "  ".join(f"{lib} {fmt_time(times[lib]['median']):>10}" for lib in LIBS[1:] if lib in times)
+        peers = "  ".join(f"{lib} {fmt_time(times[lib]['median']):>10}"
+                          for lib in LIBS[1:] if lib in times)
         print(f"  {c.name:<28} {c.size:<18} tgx {fmt_time(times['tgx']['median']):>10}  {peers}",
               file=sys.stderr)
     peak = None
