@@ -561,8 +561,10 @@ def targets(results, peak):
     big = _where(results, "sgemm", lambda s: s == "n=2048", 1)
     if big and peak:
         gf = big[0]["work"] / _med(big[0], "tgx") / 1e9
+        note = " (over 100%: the FMA loop under-measures this CPU's peak)" if gf > peak else ""
         out.append((f"SGEMM n=2048, 1 thread: >= 85% of FMA peak ({peak:.1f} GFLOP/s)",
-                    f"{gf:.1f} GFLOP/s = {gf / peak:.0%}", "PASS" if gf >= 0.85 * peak else "MISS"))
+                    f"{gf:.1f} GFLOP/s = {gf / peak:.0%}{note}",
+                    "PASS" if gf >= 0.85 * peak else "MISS"))
     else:
         out.append(("SGEMM n=2048, 1 thread: >= 85% of FMA peak", "not measured", "-"))
     base = {r["threads"]: r for r in _where(results, "sgemm", lambda s: s == "n=512")}
