@@ -89,6 +89,7 @@ def elementwise_cases(sizes):
     unary = {
         "exp": (tgx.exp, np.exp, "exp"),
         "tanh": (tgx.tanh, np.tanh, "tanh"),
+        "log": (tgx.log, np.log, "log"),
         "sigmoid": (tgx.sigmoid, lambda x, out=None: np.reciprocal(1 + np.exp(-x), out=out), "sigmoid"),
         "relu": (tgx.relu, lambda x, out=None: np.maximum(x, 0, out=out), "relu"),
     }
@@ -112,8 +113,10 @@ def elementwise_cases(sizes):
                 cases.append(Case(f"{name}{' out=' if use_out else ''}", label, make, 12 * n, "GB/s"))
         for name, (tf, nf, th) in unary.items():
             for use_out in (False, True):
-                def make(n=n, tf=tf, nf=nf, th=th, use_out=use_out):
+                def make(n=n, tf=tf, nf=nf, th=th, use_out=use_out, name=name):
                     a = _rand(n, seed=3)
+                    if name == "log":  # positive inputs: no NaN slow paths
+                        a = np.abs(a) + np.float32(0.5)
                     ta, o, no = tgx.tensor(a), tgx.tensor(np.empty_like(a)), np.empty_like(a)
                     fns = {"tgx": (lambda: tf(ta, out=o)) if use_out else (lambda: tf(ta)),
                            "numpy": (lambda: nf(a, out=no)) if use_out else (lambda: nf(a))}
@@ -170,6 +173,16 @@ def layout_cases(n):
                 fns["torch"] = lambda: pa + pb
             return fns
         cases.append(Case("a+b requires_grad", "1e5", grad_add, 12 * 10**5, "GB/s"))
+        for n_el in (1, 16):
+            def grad_overhead(n_el=n_el):
+                a, b = _rand(n_el), _rand(n_el)
+                ta, tb = tgx.tensor(a).requires_grad_(), tgx.tensor(b).requires_grad_()
+                fns = {"tgx": lambda: ta + tb}
+                if torch is not None:
+                    pa, pb = _t(a).requires_grad_(), _t(b).requires_grad_()
+                    fns["torch"] = lambda: pa + pb
+                return fns
+            cases.append(Case("overhead a+b requires_grad", str(n_el), grad_overhead))
     return cases
 
 
@@ -253,10 +266,156 @@ def reduction_cases(quick):
     return cases
 
 
+# ---- autograd and training ---------------------------------------------------------------------
+def autograd_cases():
+    """Recording cost of the tape: the tiny step y = (w*x + b).sigmoid(); y.backward()."""
+    if not hasattr(tgx.Tensor, "backward"):
+        return []
+
+    def make():
+        x, w, b = _rand(16, seed=1), _rand(16, seed=2), _rand(16, seed=3)
+        tx = tgx.tensor(x)
+        tw, tb = tgx.tensor(w).requires_grad_(), tgx.tensor(b).requires_grad_()
+        g = tgx.ones(16)
+
+        def tgx_step():
+            tw.grad = None
+            tb.grad = None
+            (tw * tx + tb).sigmoid().backward(g)
+
+        fns = {"tgx": tgx_step}
+        if torch is not None:
+            px = _t(x)
+            pw, pb = _t(w).requires_grad_(), _t(b).requires_grad_()
+            pg = torch.ones(16)
+
+            def torch_step():
+                pw.grad = None
+                pb.grad = None
+                (pw * px + pb).sigmoid().backward(pg)
+
+            fns["torch"] = torch_step
+        return fns
+
+    return [Case("autograd step sigmoid(w*x+b)", "16", make)]
+
+
+class NumpyMLP:
+    """Hand-written float32 MLP (Linear/ReLU stack, softmax cross-entropy) with manual backprop
+    and a hand-written Adam or SGD-with-momentum update: the NumPy peer of the training cases."""
+
+    def __init__(self, sizes, opt, lr, seed=0):
+        rng = np.random.default_rng(seed)
+        self.params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = np.float32(1 / np.sqrt(fan_in))
+            self.params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+            self.params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+        self.opt, self.lr, self.t = opt, np.float32(lr), 0
+        self.m = [np.zeros_like(q) for q in self.params]
+        self.v = [np.zeros_like(q) for q in self.params] if opt == "adam" else None
+
+    def grads(self, x, y):
+        acts, pre = [x], []
+        n_layers = len(self.params) // 2
+        h = x
+        for i in range(n_layers):
+            z = h @ self.params[2 * i] + self.params[2 * i + 1]
+            pre.append(z)
+            h = np.maximum(z, 0) if i < n_layers - 1 else z
+            acts.append(h)
+        z = h - h.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        batch = x.shape[0]
+        loss = float(np.log(s).mean() - z[np.arange(batch), y].mean())
+        d = e / s
+        d[np.arange(batch), y] -= 1
+        d *= np.float32(1 / batch)
+        gs = [None] * len(self.params)
+        for i in reversed(range(n_layers)):
+            gs[2 * i] = acts[i].T @ d
+            gs[2 * i + 1] = d.sum(axis=0)
+            if i > 0:
+                d = (d @ self.params[2 * i].T) * (pre[i - 1] > 0)
+        return loss, gs
+
+    def step(self, x, y):
+        loss, gs = self.grads(x, y)
+        self.t += 1
+        if self.opt == "adam":
+            b1, b2, eps = np.float32(0.9), np.float32(0.999), np.float32(1e-8)
+            c1, c2 = np.float32(1 - 0.9 ** self.t), np.float32(1 - 0.999 ** self.t)
+            for q, g, m, v in zip(self.params, gs, self.m, self.v):
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * g * g
+                q -= (self.lr / c1) * m / (np.sqrt(v / c2) + eps)
+        else:  # SGD, momentum 0.9 (torch's form: buf = 0.9 buf + g; p -= lr buf)
+            for q, g, m in zip(self.params, gs, self.m):
+                if self.t == 1:
+                    m[...] = g
+                else:
+                    m *= np.float32(0.9)
+                    m += g
+                q -= self.lr * m
+        return loss
+
+
+def _mlp(lib, sizes):
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(lib.nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(lib.nn.ReLU())
+    return lib.nn.Sequential(*layers)
+
+
+def training_cases():
+    """Training steps per second: forward, cross-entropy, backward, optimizer step."""
+    need = ("nn", "optim")
+    if not all(hasattr(tgx, m) for m in need) or not hasattr(tgx.Tensor, "backward"):
+        return []
+    specs = [("MLP 64-256-256-10 Adam", "batch 128", (64, 256, 256, 10), 128, "adam", 1e-3),
+             ("MLP 784-512-512-10 SGD m=0.9", "batch 256", (784, 512, 512, 10), 256, "sgd", 1e-2)]
+    cases = []
+    for name, size, sizes, batch, opt, lr in specs:
+        def make(sizes=sizes, batch=batch, opt=opt, lr=lr):
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+            y = rng.integers(0, sizes[-1], batch).astype(np.int64)
+
+            def build(lib, xs, ys):
+                lib.manual_seed(0)
+                model = _mlp(lib, sizes)
+                if opt == "adam":
+                    o = lib.optim.Adam(model.parameters(), lr=lr)
+                else:
+                    o = lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+                ce = lib.nn.functional.cross_entropy
+
+                def step():
+                    o.zero_grad()
+                    loss = ce(model(xs), ys)
+                    loss.backward()
+                    o.step()
+                return step
+
+            fns = {"tgx": build(tgx, tgx.tensor(x), tgx.tensor(y))}
+            net = NumpyMLP(sizes, opt, lr)
+            fns["numpy"] = lambda: net.step(x, y)
+            if torch is not None:
+                fns["torch"] = build(torch, torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
+            return fns
+        cases.append(Case(name, size, make, 1.0, "steps/s"))
+    return cases
+
+
 def all_cases(quick):
     sizes = [10**3, 10**5] if quick else [10**3, 10**5, 10**7]
     cases = elementwise_cases(sizes) + layout_cases(1000 if quick else 2000)
-    cases += matmul_cases(quick) + reduction_cases(quick)
+    cases += matmul_cases(quick) + reduction_cases(quick) + autograd_cases() + training_cases()
     if ARGS.only:
         pat = re.compile(ARGS.only)
         cases = [c for c in cases if pat.search(f"{c.name} {c.size}")]
@@ -301,7 +460,7 @@ def table(results):
             row.append(fmt_time(t["torch"]))
         rate = "-"
         if r["work"] and t["tgx"]:
-            scale = 1e9
+            scale = 1 if r["unit"] == "steps/s" else 1e9
             rate = f"{r['work'] / t['tgx'] / scale:.1f} {r['unit']}"
         row.append(rate)
         row.append(f"{t['numpy'] / t['tgx']:.2f}x" if t["tgx"] and t["numpy"] else "-")
@@ -339,7 +498,115 @@ def plot(results, path):
     return path
 
 
-def results_md(info, md_table, png):
+# ---- targets -----------------------------------------------------------------------------------
+def fma_peak(samples, target):
+    """Single-thread AVX2 FMA peak in GFLOP/s (bench/gemm_probe.py's loop), or None."""
+    try:
+        from gemm_probe import peak_fn
+
+        fma = peak_fn()
+    except Exception as e:  # no gcc, no AVX2 ...
+        print(f"# FMA peak not measured: {e}", file=sys.stderr)
+        return None
+    iters = 1_000_000
+    t = measure({"fma": lambda: fma(iters)}, samples, target)["fma"]["median"]
+    return 12 * 16 * iters / t / 1e9
+
+
+def _med(r, lib):
+    return r["times"].get(lib, {}).get("median")
+
+
+def _ratio(lib):
+    """Speed-up of tgx over lib for a row (other's time / tgx's time), None when not timed."""
+    def f(r):
+        t, o = _med(r, "tgx"), _med(r, lib)
+        return o / t if t and o else None
+    return f
+
+
+def _where(results, case, size=None, threads=None):
+    pat = re.compile(case)
+    return [r for r in results if pat.fullmatch(r["case"]) and (size is None or size(r["size"]))
+            and (threads is None or r["threads"] == threads)]
+
+
+def _n(size):
+    return int(size.split("=")[1])
+
+
+def targets(results, peak):
+    """[(target, measured, verdict)]: each row must reach the threshold; the worst row is shown."""
+    out = []
+
+    def check(desc, rows, metric, minimum, fmt=lambda v: f"{v:.2f}x"):
+        vals = [(metric(r), r) for r in rows]
+        vals = [(v, r) for v, r in vals if v is not None]
+        if not vals:
+            out.append((desc, "not measured", "-"))
+            return
+        v, r = min(vals, key=lambda x: x[0])
+        if len(vals) > 1:
+            where = f"worst: {r['case']} {r['size']}, {r['threads']} thr"
+        else:
+            where = f"{r['threads']} thr"
+        out.append((desc, f"{fmt(v)} ({where})",
+                    "PASS" if v >= minimum else "MISS"))
+
+    for th in sorted({r["threads"] for r in _where(results, "sgemm")}):
+        check(f"SGEMM n>=256, {th} thread(s): >= 1.0x NumPy",
+              _where(results, "sgemm", lambda s: _n(s) >= 256, th), _ratio("numpy"), 1.0)
+        check(f"SGEMM n<=128, {th} thread(s): >= 1.2x NumPy",
+              _where(results, "sgemm", lambda s: _n(s) <= 128, th), _ratio("numpy"), 1.2)
+    big = _where(results, "sgemm", lambda s: s == "n=2048", 1)
+    if big and peak:
+        gf = big[0]["work"] / _med(big[0], "tgx") / 1e9
+        note = " (over 100%: the FMA loop under-measures this CPU's peak)" if gf > peak else ""
+        out.append((f"SGEMM n=2048, 1 thread: >= 85% of FMA peak ({peak:.1f} GFLOP/s)",
+                    f"{gf:.1f} GFLOP/s = {gf / peak:.0%}{note}",
+                    "PASS" if gf >= 0.85 * peak else "MISS"))
+    else:
+        out.append(("SGEMM n=2048, 1 thread: >= 85% of FMA peak", "not measured", "-"))
+    base = {r["threads"]: r for r in _where(results, "sgemm", lambda s: s == "n=512")}
+
+    def extra(r):  # minus the extra time over A@B at n=512 with the same threads
+        b = base.get(r["threads"])
+        return -(_med(r, "tgx") / _med(b, "tgx") - 1) if b else None
+    for name in ("A^T@B", "A@B^T"):
+        check(f"{name} n=512: <= 10% extra time over A@B", _where(results, re.escape(name)),
+              extra, -0.10, lambda v: f"{-v:+.0%} extra")
+    check("float64 GEMM: time <= 1.2x NumPy's", _where(results, "dgemm.*"), _ratio("numpy"),
+          1 / 1.2, lambda v: f"{1 / v:.2f}x NumPy's time")
+    check("add/mul (fresh and out=): >= NumPy at every size", _where(results, "(add|mul)( out=)?"),
+          _ratio("numpy"), 1.0)
+    trans = "(exp|tanh|sigmoid|log)( out=)?"
+    check("exp/tanh/sigmoid/log: >= 3x NumPy", _where(results, trans), _ratio("numpy"), 3.0)
+    check("exp/tanh/sigmoid/log: >= 1.5x torch", _where(results, trans), _ratio("torch"), 1.5)
+    check("sum all/axis0/axis1, 2 threads: >= torch", _where(results, "sum .*", threads=2),
+          _ratio("torch"), 1.0)
+    check("softmax/log_softmax last axis: >= torch", _where(results, "(log_)?softmax last axis"),
+          _ratio("torch"), 1.0)
+    n16 = lambda s: s == "16"  # noqa: E731
+    check("a+b, 16 elements: time <= NumPy's", _where(results, "overhead a\\+b", n16),
+          _ratio("numpy"), 1.0)
+    check("a+b requires_grad, 16 elements: time <= torch's",
+          _where(results, "overhead a\\+b requires_grad", n16), _ratio("torch"), 1.0)
+    check("autograd step sigmoid(w*x+b) + backward, 16 elements: time <= torch's",
+          _where(results, "autograd step.*"), _ratio("torch"), 1.0)
+    mlp_a, mlp_b = _where(results, "MLP 64-.*"), _where(results, "MLP 784-.*")
+    check("MLP 64-256-256-10 Adam: >= 2x torch steps/s", mlp_a, _ratio("torch"), 2.0)
+    check("MLP 64-256-256-10 Adam: >= NumPy steps/s", mlp_a, _ratio("numpy"), 1.0)
+    check("MLP 784-512-512-10 SGD: >= 1.2x torch steps/s", mlp_b, _ratio("torch"), 1.2)
+    return out
+
+
+def targets_md(rows):
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in rows]
+    return "\n".join(lines)
+
+
+def results_md(info, md_table, png, targets_table=None):
     torch_v = info["torch"] or "not installed"
     lines = [
         "# Benchmark results",
@@ -357,6 +624,11 @@ def results_md(info, md_table, png):
         md_table,
         "",
     ]
+    if targets_table:
+        lines += ["## Targets", "",
+                  "Each target must hold for every matching row; the worst row is shown. "
+                  "Ratios are other library's time / tgx's time (> 1: tgx faster).", "",
+                  targets_table, ""]
     if png:
         lines += [f"![GEMM GFLOP/s vs n]({Path(png).name})", ""]
     return "\n".join(lines)
@@ -377,16 +649,26 @@ def main():
         times = measure(fns, samples, target)
         results.append({"case": c.name, "size": c.size, "threads": th, "work": c.work,
                         "unit": c.unit, "times": times})
-        print(f"  {c.name:<28} {c.size:<18} tgx {fmt_time(times['tgx']['median']):>10}  "
-              f"numpy {fmt_time(times['numpy']['median']):>10}", file=sys.stderr)
+        peers = "  ".join(f"{lib} {fmt_time(times[lib]['median']):>10}"
+                          for lib in LIBS[1:] if lib in times)
+        print(f"  {c.name:<28} {c.size:<18} tgx {fmt_time(times['tgx']['median']):>10}  {peers}",
+              file=sys.stderr)
+    peak = None
+    if _where(results, "sgemm", lambda s: s == "n=2048", 1):
+        set_threads(1)
+        peak = fma_peak(samples, target)
     set_threads(THREADS)
     info = machine_info(blas_pin)
+    info["fma_peak_gflops"] = peak
     md = table(results)
+    tmd = targets_md(targets(results, peak))
     print(md)
+    print()
+    print(tmd)
     Path(ARGS.json).write_text(json.dumps({"machine": info, "results": results}, indent=1))
     png = None if ARGS.no_plot else plot(results, HERE / "gemm.png")
     if not ARGS.no_md:
-        (HERE / "RESULTS.md").write_text(results_md(info, md, png))
+        (HERE / "RESULTS.md").write_text(results_md(info, md, png, tmd))
 
 
 if __name__ == "__main__":
