@@ -600,3 +600,13 @@ def test_live_tensors_do_not_grow(create_graph):
         step()
     gc.collect()
     assert tgx._C._live_tensors() <= base
+
+
+def test_python_number_operand_keeps_float64_gradients():
+    # d(x / 6)/dx must be 1/6 in float64, not a float32-rounded 1/6 (the number is wrapped).
+    x = tgx.ones(3, dtype=tgx.float64, requires_grad=True)
+    (x / 6).sum().backward()
+    assert x.grad.tolist() == [1 / 6] * 3
+    y = tgx.ones(3, dtype=tgx.float64, requires_grad=True)
+    (y ** 0.1).sum().backward()
+    assert y.grad.tolist() == [0.1] * 3

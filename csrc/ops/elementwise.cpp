@@ -233,7 +233,17 @@ void check_out(const char* name, const Tensor& out, const Shape& shape, DType re
 
 // ---- binary derivatives: d out / d a and d out / d b, shared by the vjp (g * d) and jvp (t * d)
 namespace {
-Tensor binary_partial(BinaryOp op, bool wrt_b, const Tensor& a, const Tensor& b, const Tensor& o) {
+Tensor binary_partial(BinaryOp op, bool wrt_b, const Tensor& a_in, const Tensor& b_in,
+                      const Tensor& o, DType out_dtype) {
+  // Compute the partial in the output's dtype: a Python number (a wrapped int or float) must not
+  // pull it down to float32, e.g. d(x / 6)/dx for float64 x is 1/6 in float64.
+  // Wrapped numbers become plain 0-d tensors of that dtype, so they rank as tensors again.
+  const bool cast = is_floating(out_dtype);
+  auto fix = [&](const Tensor& t) {  // (null when the forward did not save it)
+    if (!cast || !t) return t;
+    return t->is_wrapped_number ? to_dtype(t, out_dtype, /*copy=*/true) : to_dtype(t, out_dtype);
+  };
+  const Tensor a = fix(a_in), b = fix(b_in);
   switch (op) {
     case BinaryOp::Mul: return wrt_b ? a : b;
     case BinaryOp::Div: return wrt_b ? neg(div(a, mul(b, b))) : div(num(1), b);
@@ -286,7 +296,7 @@ void record_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& 
       if (!needs[k]) continue;
       if (op == BinaryOp::Add || (op == BinaryOp::Sub && k == 0) || (op == BinaryOp::Rem && k == 0)) r[k] = g[0];
       else if (op == BinaryOp::Sub) r[k] = neg(g[0]);
-      else r[k] = mul(g[0], binary_partial(op, k == 1, s[0], s[1], o));
+      else r[k] = mul(g[0], binary_partial(op, k == 1, s[0], s[1], o, g[0]->dtype));
     }
     return r;
   };
@@ -295,8 +305,8 @@ void record_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& 
     Tensor ta = t[0], tb = t[1];
     if (op == BinaryOp::Add) return TensorList{add_terms(ta, tb)};
     if (op == BinaryOp::Sub) return TensorList{add_terms(ta, tb ? neg(tb) : nullptr)};
-    Tensor da = ta ? (op == BinaryOp::Rem ? ta : mul(ta, binary_partial(op, false, in[0], in[1], outs[0]))) : nullptr;
-    Tensor db = tb ? mul(tb, binary_partial(op, true, in[0], in[1], outs[0])) : nullptr;
+    Tensor da = ta ? (op == BinaryOp::Rem ? ta : mul(ta, binary_partial(op, false, in[0], in[1], outs[0], outs[0]->dtype))) : nullptr;
+    Tensor db = tb ? mul(tb, binary_partial(op, true, in[0], in[1], outs[0], outs[0]->dtype)) : nullptr;
     return TensorList{add_terms(da, db)};
   };
   autograd::record(binary_backward_name(op), {a, b}, {out}, save, vjp, jvp);

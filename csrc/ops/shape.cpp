@@ -2,6 +2,7 @@
 #include "ops/shape.h"
 
 #include <algorithm>
+#include <new>
 #include <numeric>
 
 #include "autograd/node.h"
@@ -491,7 +492,11 @@ TensorList chunk(const Tensor& t, int64_t chunks, int64_t dim) {
   TGX_CHECK(chunks > 0, ValueError, "[chunk] chunks must be greater than 0, got ", chunks);
   int64_t d = wrap_dim(dim, t->ndim(), "chunk");
   int64_t n = t->shape[size_t(d)];
-  if (n == 0) return split_with_sizes(t, Shape(size_t(chunks), 0), d);
+  if (n == 0) {
+    // `chunks` empty tensors, as PyTorch; a list that large cannot be built: MemoryError.
+    if (chunks > (int64_t(1) << 24)) throw std::bad_alloc();
+    return split_with_sizes(t, Shape(size_t(chunks), 0), d);
+  }
   return split(t, (n + chunks - 1) / chunks, d);
 }
 

@@ -33,7 +33,7 @@ template <class V> inline ExpParts<V> exp_reduce(V x) {
   V r = fmadd(n, V(-k::kLn2Hi), x);
   r = fmadd(n, V(-k::kLn2Lo), r);
   const V p = horner(r, 0x1.fffffcp-2f, 0x1.555492p-3f, 0x1.5558f2p-5f, 0x1.1239e0p-7f, 0x1.6a243ap-10f);
-  return {fmadd(r * r, p, r) + V(1.0f), bits(t) - I(k::kMagicBits), n};
+  return {fmadd(r * r, p, r) + V(1.0f), wsub(bits(t), I(k::kMagicBits)), n};
 }
 // e^x for |x| <= 87 (2^n is a normal float).
 template <class V> inline V exp_small(V x) {
@@ -62,7 +62,7 @@ template <class V> inline V exp(V x) {
 // f^3 P(f), P of degree 7 (rel. error 2^-27). Denormal inputs are scaled by 2^23 first.
 template <class V> inline V log_core(V xs, V e_adj) {
   using I = typename Traits<V>::I;
-  const I ix = bits(xs) - I(0x3f3504f3);
+  const I ix = wsub(bits(xs), I(0x3f3504f3));
   const V e = to_float(sra(ix, 23)) - e_adj;
   const V f = from_bits((ix & I(0x007fffff)) + I(0x3f3504f3)) - V(1.0f);
   const V f2 = f * f;

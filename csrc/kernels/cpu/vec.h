@@ -29,6 +29,8 @@ inline float copysign_(float mag, float sgn) {  // mag must be >= 0
   return from_bits(bits(mag) | (bits(sgn) & int32_t(0x80000000)));
 }
 inline int32_t shl(int32_t i, int n) { return int32_t(uint32_t(i) << n); }
+// Wrapping (two's complement) subtraction: bit-pattern arithmetic must not be signed overflow.
+inline int32_t wsub(int32_t a, int32_t b) { return int32_t(uint32_t(a) - uint32_t(b)); }
 inline int32_t sra(int32_t i, int n) { return i >> n; }  // arithmetic on g++/clang
 inline float to_float(int32_t i) { return float(i); }
 inline bool any(bool m) { return m; }
@@ -83,6 +85,7 @@ inline void store(float* p, VecF v) { _mm256_storeu_ps(p, v.v); }
 
 inline VecI operator+(VecI a, VecI b) { return VecI(_mm256_add_epi32(a.v, b.v)); }
 inline VecI operator-(VecI a, VecI b) { return VecI(_mm256_sub_epi32(a.v, b.v)); }
+inline VecI wsub(VecI a, VecI b) { return a - b; }  // lanes wrap
 inline VecI operator&(VecI a, VecI b) { return VecI(_mm256_and_si256(a.v, b.v)); }
 inline VecI bits(VecF a) { return VecI(_mm256_castps_si256(a.v)); }
 inline VecF from_bits(VecI i) { return VecF(_mm256_castsi256_ps(i.v)); }
