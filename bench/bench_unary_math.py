@@ -8,7 +8,6 @@ import argparse
 import time
 
 import numpy as np
-
 import tinygrad_ext as tgx
 
 try:

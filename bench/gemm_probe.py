@@ -18,7 +18,6 @@ import tempfile
 import time
 
 import numpy as np
-
 import tinygrad_ext as tgx
 
 try:

@@ -43,9 +43,8 @@ for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(HERE))
-from timing import fmt_time, measure  # noqa: E402
-
 import tinygrad_ext as tgx  # noqa: E402
+from timing import fmt_time, measure  # noqa: E402
 
 try:
     import torch  # noqa: E402

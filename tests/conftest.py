@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 try:  # hypothesis is a test extra; test_properties.py skips itself without it

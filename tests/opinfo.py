@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-
 import tinygrad_ext as tgx
 
 ALL_DTYPES = ("bool", "uint8", "int32", "int64", "float32", "float64")

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 ALL_DTYPES = [tgx.bool, tgx.uint8, tgx.int32, tgx.int64, tgx.float32, tgx.float64]

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 

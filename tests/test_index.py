@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+import tinygrad_ext as tgx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import tinygrad_ext as tgx
 
 
 def T(a):

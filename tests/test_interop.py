@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 NP_DTYPES = [np.bool_, np.uint8, np.int32, np.int64, np.float32, np.float64]

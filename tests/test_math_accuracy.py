@@ -9,7 +9,6 @@ import sys
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 # Documented bounds (docs/MATH.md); measured maxima are a little lower.

@@ -4,7 +4,6 @@ import sys
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 RNG = np.random.default_rng(1234)

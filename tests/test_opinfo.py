@@ -9,10 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+import tinygrad_ext as tgx
 from conftest import can_make_views, to_numpy, to_tgx, to_torch
 from opinfo import ALL_DTYPES, BOOL_OUT, FLOAT, FLOAT_OUT, OPS, OpInfo, Sample, special_samples
-
-import tinygrad_ext as tgx
 
 AVAILABLE = [o for o in OPS if o.is_available()]
 

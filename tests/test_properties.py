@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+import tinygrad_ext as tgx  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
-
-import tinygrad_ext as tgx  # noqa: E402
 
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 # op name -> (NumPy reference, dtypes it takes, whether the second operand may be zero)

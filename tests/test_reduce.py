@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 from tinygrad_ext import _C
 

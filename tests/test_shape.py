@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 DTYPES = [np.float32, np.float64, np.int32, np.int64, np.uint8, np.bool_]
@@ -666,7 +665,8 @@ def test_pad_errors():
 
 # ---- properties (hypothesis) and PyTorch as an optional oracle -------------------------------
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @st.composite
