@@ -3,12 +3,9 @@
 tinygrad_ext C++ core
 """
 from __future__ import annotations
-
 import collections.abc
-import typing
-
 import numpy
-
+import typing
 return_types: typing.Any
 _optim: typing.Any
 __all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'absolute', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arcsin', 'arctan', 'argmax', 'argmin', 'argwhere', 'as_tensor', 'asin', 'atan', 'atan2', 'baddbmm', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'count_nonzero', 'cross_entropy', 'cumprod', 'cumsum', 'default_generator', 'device', 'diagonal', 'div', 'divide', 'dot', 'double', 'dtype', 'einsum', 'empty', 'empty_cache', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float32', 'float64', 'float_power', 'floor', 'floor_divide', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hstack', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'inner', 'int', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logspace', 'logsumexp', 'long', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'memory_stats', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nll_loss', 'nonzero', 'norm', 'normal', 'not_equal', 'one_hot', 'ones', 'ones_like', 'outer', 'pad', 'permute', 'pow', 'prod', 'promote_types', 'put', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'round', 'row_stack', 'rsqrt', 'scalar_tensor', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'tensor', 'tensordot', 'tile', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unsqueeze', 'var', 'var_mean', 'vdot', 'vstack', 'where', 'zeros', 'zeros_like']
@@ -42,28 +39,28 @@ class Tensor:
     @staticmethod
     def absolute(*args, **kwargs):
         """
-        abs(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        abs(self: object) -> tinygrad_ext._C.Tensor
         
         |input|.
         """
     @staticmethod
     def arccos(*args, **kwargs):
         """
-        acos(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        acos(self: object) -> tinygrad_ext._C.Tensor
         
         Arccosine.
         """
     @staticmethod
     def arcsin(*args, **kwargs):
         """
-        asin(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        asin(self: object) -> tinygrad_ext._C.Tensor
         
         Arcsine.
         """
     @staticmethod
     def arctan(*args, **kwargs):
         """
-        atan(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        atan(self: object) -> tinygrad_ext._C.Tensor
         
         Arctangent.
         """
@@ -77,7 +74,7 @@ class Tensor:
     @staticmethod
     def fix(*args, **kwargs):
         """
-        trunc(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        trunc(self: object) -> tinygrad_ext._C.Tensor
         
         Round toward zero.
         """
@@ -126,7 +123,7 @@ class Tensor:
     @staticmethod
     def negative(*args, **kwargs):
         """
-        neg(self: tinygrad_ext._C.Tensor) -> tinygrad_ext._C.Tensor
+        neg(self: object) -> tinygrad_ext._C.Tensor
         
         -input.
         """
