@@ -409,3 +409,15 @@ def test_zero_size_and_0d_draws():
     g = tgx.Generator().manual_seed(1)
     tgx.rand(0, generator=g)
     assert g._offset == 0
+
+
+def test_tensor_accepts_device_and_requires_grad():
+    t = tgx.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+    (t * t).sum().backward()
+    assert t.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert not tgx.tensor([1.0], device="cpu").requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        tgx.tensor([1, 2], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="cuda"):
+        tgx.tensor([1.0], device="cuda")

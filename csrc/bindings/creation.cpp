@@ -241,6 +241,12 @@ void init_creation(py::module_& m) {
   TensorClass cls = tensor_class(m);
   init_device(m, cls);
   init_generator(m);
+  m.def("tensor", [](py::handle data, py::object dtype, py::handle device, bool requires_grad) {
+    check_device(device, "tensor");
+    return finish(tensor_from_data(data, dtype), requires_grad, "tensor");
+  }, py::arg("data"), py::arg("dtype") = py::none(), py::kw_only(), py::arg("device") = py::none(),
+     py::arg("requires_grad") = false,
+     "A new tensor holding a copy of data (nested lists, numbers or a NumPy array).");
 
   // ---- f(*size, dtype=None, device=None, requires_grad=False) ----------------------------
   using Maker = Tensor (*)(const Shape&, DType);

@@ -301,8 +301,7 @@ void init_tensor(py::module_& m) {
       }, py::arg("value"))
       .def("zero_", [](const Tensor& t) { return ops::fill_(t, Scalar::from_int(0)); });
 
-  m.def("tensor", &tensor_from_data, py::arg("data"), py::arg("dtype") = py::none(),
-        "A new tensor holding a copy of data (nested lists, numbers or a NumPy array).");
+  // tinygrad_ext.tensor(data, dtype, device, requires_grad) is bound in creation.cpp.
 }
 
 }  // namespace tgx::bind

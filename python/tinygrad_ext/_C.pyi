@@ -2151,7 +2151,7 @@ def tanh(input: Tensor, *, out: typing.Any = None) -> Tensor:
     """
     Hyperbolic tangent.
     """
-def tensor(data: typing.Any, dtype: typing.Any = None) -> Tensor:
+def tensor(data: typing.Any, dtype: typing.Any = None, *, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
     """
     A new tensor holding a copy of data (nested lists, numbers or a NumPy array).
     """
