@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
+import tinygrad_ext
+
 ROOT = Path(__file__).resolve().parents[1]
+# The package the tests import (installed, or the source tree with a dev build): the children
+# must import the same one.
+PKG_PARENT = str(Path(tinygrad_ext.__file__).resolve().parents[1])
 EXAMPLES = ["linear_regression.py", "mlp_digits.py", "keras_quickstart.py", "regularization.py"]
 
 
@@ -15,7 +20,7 @@ def _run(args, cwd):
     env = dict(
         os.environ,
         TGX_SMOKE="1",
-        PYTHONPATH=str(ROOT / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        PYTHONPATH=PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
