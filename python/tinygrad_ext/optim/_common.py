@@ -29,6 +29,23 @@ def zeros_like(p):
     return _C.zeros_like(p)
 
 
+def gather_state(state: dict, params, buffers):
+    """The state one fused call needs: for each name in ``buffers`` a list with that buffer of
+    every parameter (zeros when missing: PyTorch's lazy initialisation), then the step tensors."""
+    lists = [[] for _ in buffers]
+    steps = []
+    for p in params:
+        s = state[p]
+        if "step" not in s:
+            s["step"] = _C.tensor(0.0, dtype=_C.float32)
+        for name, out in zip(buffers, lists):
+            if name not in s:
+                s[name] = zeros_like(p)
+            out.append(s[name])
+        steps.append(step_tensor(s))
+    return (*lists, steps)
+
+
 def check_unsupported(differentiable: bool) -> None:
     if differentiable:
         raise NotImplementedError("differentiable=True is not supported by tinygrad_ext optimizers")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from .. import _C
 from ._common import (
     _optim,
     check_eps,
     check_lr,
     check_nonneg,
     check_unsupported,
+    gather_state,
     params_with_grad,
     run_closure,
-    step_tensor,
-    zeros_like,
 )
 from .optimizer import Optimizer
 
@@ -41,16 +39,8 @@ class Adadelta(Optimizer):
             params, grads = params_with_grad(group)
             if not params:
                 continue
-            square_avgs, acc_deltas, steps = [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _C.tensor(0.0, dtype=_C.float32)
-                    state["square_avg"] = zeros_like(p)
-                    state["acc_delta"] = zeros_like(p)
-                square_avgs.append(state["square_avg"])
-                acc_deltas.append(state["acc_delta"])
-                steps.append(step_tensor(state))
+            square_avgs, acc_deltas, steps = gather_state(
+                self.state, params, ("square_avg", "acc_delta"))
             _optim.adadelta(params, grads, square_avgs, acc_deltas, steps, float(group["lr"]),
                             float(group["rho"]), float(group["eps"]),
                             float(group["weight_decay"]), bool(group["maximize"]))

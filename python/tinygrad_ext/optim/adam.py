@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import _C
 from ._common import (
     _optim,
     check_betas,
@@ -10,10 +9,9 @@ from ._common import (
     check_lr,
     check_nonneg,
     check_unsupported,
+    gather_state,
     params_with_grad,
     run_closure,
-    step_tensor,
-    zeros_like,
 )
 from .optimizer import Optimizer
 
@@ -56,20 +54,13 @@ class Adam(Optimizer):
             if not params:
                 continue
             amsgrad = bool(group["amsgrad"])
-            exp_avgs, exp_avg_sqs, max_sqs, steps = [], [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _C.tensor(0.0, dtype=_C.float32)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = zeros_like(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                if amsgrad:
-                    max_sqs.append(state["max_exp_avg_sq"])
-                steps.append(step_tensor(state))
+            if amsgrad:
+                exp_avgs, exp_avg_sqs, max_sqs, steps = gather_state(
+                    self.state, params, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
+            else:
+                exp_avgs, exp_avg_sqs, steps = gather_state(
+                    self.state, params, ("exp_avg", "exp_avg_sq"))
+                max_sqs = []
             beta1, beta2 = group["betas"]
             _optim.adam(params, grads, exp_avgs, exp_avg_sqs, max_sqs, steps, float(group["lr"]),
                         float(beta1), float(beta2), float(group["eps"]),

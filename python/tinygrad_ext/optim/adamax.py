@@ -10,10 +10,10 @@ from ._common import (
     check_lr,
     check_nonneg,
     check_unsupported,
+    gather_state,
     params_with_grad,
     run_closure,
     step_tensor,
-    zeros_like,
 )
 from .optimizer import Optimizer
 
@@ -42,16 +42,7 @@ class Adamax(Optimizer):
             params, grads = params_with_grad(group)
             if not params:
                 continue
-            exp_avgs, exp_infs, steps = [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _C.tensor(0.0, dtype=_C.float32)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_inf"] = zeros_like(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_infs.append(state["exp_inf"])
-                steps.append(step_tensor(state))
+            exp_avgs, exp_infs, steps = gather_state(self.state, params, ("exp_avg", "exp_inf"))
             beta1, beta2 = group["betas"]
             _optim.adamax(params, grads, exp_avgs, exp_infs, steps, float(group["lr"]),
                           float(beta1), float(beta2), float(group["eps"]),
@@ -85,18 +76,11 @@ class NAdam(Optimizer):
             params, grads = params_with_grad(group)
             if not params:
                 continue
-            exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], []
+            exp_avgs, exp_avg_sqs, steps = gather_state(
+                self.state, params, ("exp_avg", "exp_avg_sq"))
             for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _C.tensor(0.0, dtype=_C.float32)
-                    state["mu_product"] = _C.tensor(1.0, dtype=_C.float32)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                mu_products.append(step_tensor(state, "mu_product"))
-                steps.append(step_tensor(state))
+                self.state[p].setdefault("mu_product", _C.tensor(1.0, dtype=_C.float32))
+            mu_products = [step_tensor(self.state[p], "mu_product") for p in params]
             beta1, beta2 = group["betas"]
             _optim.nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps,
                          float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from .. import _C
 from ._common import (
     _optim,
     check_eps,
     check_lr,
     check_nonneg,
     check_unsupported,
+    gather_state,
     params_with_grad,
     run_closure,
-    step_tensor,
-    zeros_like,
 )
 from .optimizer import Optimizer
 
@@ -45,22 +43,12 @@ class RMSprop(Optimizer):
             if not params:
                 continue
             momentum, centered = float(group["momentum"]), bool(group["centered"])
-            square_avgs, bufs, grad_avgs, steps = [], [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _C.tensor(0.0, dtype=_C.float32)
-                    state["square_avg"] = zeros_like(p)
-                if momentum > 0 and "momentum_buffer" not in state:
-                    state["momentum_buffer"] = zeros_like(p)
-                if centered and "grad_avg" not in state:
-                    state["grad_avg"] = zeros_like(p)
-                square_avgs.append(state["square_avg"])
-                if momentum > 0:
-                    bufs.append(state["momentum_buffer"])
-                if centered:
-                    grad_avgs.append(state["grad_avg"])
-                steps.append(step_tensor(state))
+            names = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (
+                ("grad_avg",) if centered else ())
+            lists = gather_state(self.state, params, names)
+            square_avgs, steps = lists[0], lists[-1]
+            bufs = lists[1] if momentum > 0 else []
+            grad_avgs = lists[-2] if centered else []
             _optim.rmsprop(params, grads, square_avgs, bufs, grad_avgs, steps, float(group["lr"]),
                            float(group["alpha"]), float(group["eps"]),
                            float(group["weight_decay"]), momentum, centered,
