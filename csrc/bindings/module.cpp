@@ -9,9 +9,7 @@
 namespace tgx::bind {
 namespace {
 
-void init_errors(py::module_& m) {
-  static py::exception<ZeroDivisionError> unused(m, "_ZeroDivisionErrorUnused");
-  (void)unused;
+void init_errors(py::module_&) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
