@@ -411,10 +411,24 @@ def training_cases():
     return cases
 
 
+# Areas with their own case files (bench/cases_<area>.py). Each defines
+#   cases(quick, Case, tgx, torch) -> list of Case
+#   targets(results, check, where, ratio) -> None   (adds rows with check(desc, rows, metric, minimum))
+EXTRA_CASE_MODULES = ("cases_conv", "cases_rnn", "cases_attention")
+
+
+def _extra_modules():
+    import importlib
+
+    return [importlib.import_module(name) for name in EXTRA_CASE_MODULES]
+
+
 def all_cases(quick):
     sizes = [10**3, 10**5] if quick else [10**3, 10**5, 10**7]
     cases = elementwise_cases(sizes) + layout_cases(1000 if quick else 2000)
     cases += matmul_cases(quick) + reduction_cases(quick) + autograd_cases() + training_cases()
+    for mod in _extra_modules():
+        cases += mod.cases(quick, Case, tgx, torch)
     if ARGS.only:
         pat = re.compile(ARGS.only)
         cases = [c for c in cases if pat.search(f"{c.name} {c.size}")]
@@ -596,6 +610,8 @@ def targets(results, peak):
     check("MLP 64-256-256-10 Adam: >= 2x torch steps/s", mlp_a, _ratio("torch"), 2.0)
     check("MLP 64-256-256-10 Adam: >= NumPy steps/s", mlp_a, _ratio("numpy"), 1.0)
     check("MLP 784-512-512-10 SGD: >= 1.2x torch steps/s", mlp_b, _ratio("torch"), 1.2)
+    for mod in _extra_modules():
+        mod.targets(results, check, _where, _ratio)
     return out
 
 

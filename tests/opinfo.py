@@ -593,3 +593,10 @@ add(OpInfo("__getitem__", _getitem, lambda x, key: x[key], dtypes=ALL_DTYPES,
 
 def by_name(name: str) -> OpInfo:
     return next(o for o in OPS if o.name == name)
+
+
+# Areas registered in their own files (they import add/OpInfo/Sample from here).
+import opinfo_attention  # noqa: E402,F401
+import opinfo_conv  # noqa: E402,F401
+import opinfo_pool  # noqa: E402,F401
+import opinfo_rnn  # noqa: E402,F401

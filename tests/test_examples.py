@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The package the tests import (installed, or the source tree with a dev build): the children
 # must import the same one.
 PKG_PARENT = str(Path(tinygrad_ext.__file__).resolve().parents[1])
-EXAMPLES = ["linear_regression.py", "mlp_digits.py", "keras_quickstart.py", "regularization.py"]
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
 
 
 def _run(args, cwd):

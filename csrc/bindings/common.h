@@ -60,6 +60,10 @@ void init_interop(py::module_& m);
 void init_autograd(py::module_& m);
 void init_optim(py::module_& m);
 void init_loss(py::module_& m);
+void init_conv(py::module_& m);
+void init_pool(py::module_& m);
+void init_rnn(py::module_& m);
+void init_attention(py::module_& m);
 
 }  // namespace tgx::bind
 

@@ -93,4 +93,8 @@ PYBIND11_MODULE(_C, m) {
   init_autograd(m);
   init_optim(m);
   init_loss(m);
+  init_conv(m);
+  init_pool(m);
+  init_rnn(m);
+  init_attention(m);
 }

@@ -9,17 +9,19 @@ from ._C import *  # noqa: F403  (every public op bound in C++)
 
 __version__ = _C._build_config["version"]
 
-from . import (  # noqa: E402,F401  # noqa: E402,F401  # noqa: E402,F401
-                                 _tensor,  # noqa: E402,F401  (Python-side conveniences attached to Tensor)
-                                 autograd,
-                                 datasets,
-                                 func,
-                                 keras,
-                                 linalg,  # noqa: E402,F401
-                                 nn,
-                                 optim,
-                                 utils,
-                                 viz,
+# Python-side packages; _tensor attaches conveniences (repr, pickle, ...) to Tensor.
+from . import (  # noqa: E402,F401
+    _tensor,
+    autograd,
+    datasets,
+    distributions,
+    func,
+    keras,
+    linalg,
+    nn,
+    optim,
+    utils,
+    viz,
 )
 from ._tensor import set_printoptions  # noqa: E402,F401
 from .autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: E402,F401

@@ -46,6 +46,12 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Buffer, Parameter
 
+from . import conv, pooling, rnn, transformer  # noqa: E402
+from .conv import *  # noqa: E402,F401,F403
+from .pooling import *  # noqa: E402,F401,F403
+from .rnn import *  # noqa: E402,F401,F403
+from .transformer import *  # noqa: E402,F401,F403
+
 __all__ = [
     "Module",
     "Parameter",
@@ -103,3 +109,4 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
 ]
+__all__ += conv.__all__ + pooling.__all__ + rnn.__all__ + transformer.__all__

@@ -777,3 +777,12 @@ def l2_penalty(params, lam: float) -> Tensor:
         term = (p * p).sum()
         total = term if total is None else total + term
     return _C.tensor(0.0) if total is None else total * (lam / 2.0)
+
+
+# Areas kept in their own files, re-exported here so F.<name> works as in PyTorch.
+from . import _functional_attention, _functional_conv, _functional_pool  # noqa: E402
+from ._functional_attention import *  # noqa: E402,F401,F403
+from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_pool import *  # noqa: E402,F401,F403
+
+__all__ += _functional_conv.__all__ + _functional_pool.__all__ + _functional_attention.__all__

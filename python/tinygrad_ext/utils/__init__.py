@@ -1,5 +1,5 @@
-"""Utilities: ``tinygrad_ext.utils.data`` (datasets, samplers, DataLoader)."""
+"""Utilities: ``tinygrad_ext.utils.data`` (datasets, samplers, DataLoader) and ``utils.rnn``."""
 
-from . import data
+from . import data, rnn
 
-__all__ = ["data"]
+__all__ = ["data", "rnn"]

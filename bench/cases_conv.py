@@ -1,0 +1,11 @@
+"""Bench cases for convolution and CNN (loaded by bench/run.py; see EXTRA_CASE_MODULES there)."""
+
+from __future__ import annotations
+
+
+def cases(quick, Case, tgx, torch):
+    return []
+
+
+def targets(results, check, where, ratio):
+    pass

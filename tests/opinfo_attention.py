@@ -1,0 +1,3 @@
+"""OpInfo registry entries for the attention ops (imported at the end of tests/opinfo.py)."""
+
+from opinfo import OpInfo, Sample, add  # noqa: F401
