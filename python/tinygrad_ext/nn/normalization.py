@@ -150,14 +150,19 @@ class GroupNorm(Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
-        bias: bool = True,
+        device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
+        if device is not None:
+            _C._check_device(device, "GroupNorm")
         if num_groups <= 0 or num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.use_bias = bias
         dtype = dtype or _C.float32
         if affine:
             self.weight = Parameter(_C.ones(num_channels, dtype=dtype))
@@ -180,4 +185,4 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.use_bias}")
+                f"bias={self.bias is not None}")
