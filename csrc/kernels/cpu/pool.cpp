@@ -50,10 +50,9 @@ void max_row(const PoolWindows& w, const PoolInput& in, int64_t p, int64_t oh, T
       for (int64_t j = 0; j < wn; ++j) {
         const int64_t iw = w0 + j * w.wstep;
         const T v = row[iw * in.sW];
-        if (v > best || is_nan(v)) {
-          best = v;
-          bi = ih * w.iw + iw;
-        }
+        const bool take = (v > best) | is_nan(v);  // branch-free: compiles to selects
+        best = take ? v : best;
+        bi = take ? ih * w.iw + iw : bi;
       }
     }
     out[ow] = best;
