@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from . import functional as F
-from .dropout import Dropout1d, Dropout2d
 from .module import Module
-from .normalization import GroupNorm
 
 __all__: list[str] = [
     "MaxPool1d",
@@ -20,9 +18,6 @@ __all__: list[str] = [
     "UpsamplingNearest2d",
     "UpsamplingBilinear2d",
     # defined in normalization.py / dropout.py; exported through this file's star import
-    "GroupNorm",
-    "Dropout1d",
-    "Dropout2d",
 ]
 
 
