@@ -20,6 +20,12 @@ from tinygrad_ext.utils.data import DataLoader, TensorDataset
 from tinygrad_ext.utils.image import save_image
 
 
+def upscale(images, s):
+    """Nearest-neighbour enlargement of (N, C, H, W) images by s, so 8x8 digits are visible."""
+    n, c, h, w = images.shape
+    return images.reshape(n, c, h, 1, w, 1).expand(n, c, h, s, w, s).reshape(n, c, h * s, w * s)
+
+
 class VAE(nn.Module):
     def __init__(self, d_in=64, hidden=256, latent=8):
         super().__init__()
@@ -105,11 +111,11 @@ def main(argv=None):
 
     n = 16
     pairs = tgx.cat([Xte[:n], recon[:n]]).reshape(2 * n, 1, 8, 8)
-    save_image(pairs, "vae_reconstructions.png", nrow=n, padding=1, pad_value=0.5)
+    save_image(upscale(pairs.clamp(0.0, 1.0), 4), "vae_reconstructions.png", nrow=n, padding=2, pad_value=0.5)
     with tgx.no_grad():
         z = Normal(0.0, 1.0).sample((64, args.latent))
         samples = model.likelihood(z).mean.reshape(64, 1, 8, 8)
-    save_image(samples, "vae_samples.png", nrow=8, padding=1, pad_value=0.5)
+    save_image(upscale(samples, 4), "vae_samples.png", nrow=8, padding=2, pad_value=0.5)
     print("wrote vae_reconstructions.png (top: test images, bottom: reconstructions), vae_samples.png")
     return test_elbo, mse
 
