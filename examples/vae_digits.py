@@ -27,7 +27,7 @@ def upscale(images, s):
 
 
 class VAE(nn.Module):
-    def __init__(self, d_in=64, hidden=256, latent=8):
+    def __init__(self, d_in=64, hidden=128, latent=8):
         super().__init__()
         self.enc = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.mu = nn.Linear(hidden, latent)
@@ -67,11 +67,11 @@ def evaluate(model, X):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--latent", type=int, default=8)
     args = ap.parse_args(argv)
     quick = args.quick or os.environ.get("TGX_SMOKE") == "1"
-    epochs = 8 if quick else args.epochs
+    epochs = 40 if quick else args.epochs
 
     tgx.manual_seed(0)
     X, y = tgx.datasets.load_digits(return_X_y=True)
@@ -96,7 +96,7 @@ def main(argv=None):
             total += -loss.item() * xb.shape[0]
             seen += xb.shape[0]
         sched.step()
-        if quick or epoch % 10 == 9 or epoch == 0:
+        if epoch % (epochs // 10) == epochs // 10 - 1 or epoch == 0:
             test_elbo, mse, _ = evaluate(model, Xte)
             print(
                 f"epoch {epoch + 1:3d}  train ELBO {total / seen:8.3f}  test ELBO {test_elbo:8.3f}  "
@@ -106,7 +106,9 @@ def main(argv=None):
 
     test_elbo, mse, recon = evaluate(model, Xte)
     baseline = ((Xte - Xtr.mean(0)) ** 2).mean().item()  # predicting the mean image
-    print(f"test ELBO {test_elbo:.3f} nats/image (higher is better)")
+    # with soft targets, log p(x|z) <= -sum of the pixels' binary entropies (perfect logits)
+    ceiling = -Bernoulli(probs=Xte).entropy().sum(-1).mean().item()
+    print(f"test ELBO {test_elbo:.3f} nats/image (higher is better; perfect decoder, no KL: {ceiling:.3f})")
     print(f"test reconstruction MSE {mse:.4f} (mean-image baseline {baseline:.4f}) in {elapsed:.1f} s")
 
     n = 16
