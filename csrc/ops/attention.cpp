@@ -146,8 +146,12 @@ std::pair<Tensor, Tensor> sdpa_math(const Tensor& q0, const Tensor& k0, const Te
     TGX_CHECK(!is_causal, RuntimeError, "[", kOp, "] explicit attn_mask should not be set when is_causal=True");
     TGX_CHECK(mask0->dtype == DType::Bool || is_floating(mask0->dtype), TypeError, "[", kOp,
               "] attn_mask must be bool or floating point, got dtype ", mask0->dtype);
-    TGX_CHECK(mask0->ndim() <= int64_t(ashape.size()) && broadcast_shapes(mask0->shape, ashape, kOp) == ashape,
-              ValueError, "[", kOp, "] attn_mask of shape ", mask0->shape,
+    bool fits = mask0->ndim() <= int64_t(ashape.size());
+    for (int64_t i = 0; fits && i < mask0->ndim(); ++i) {
+      const int64_t m = mask0->shape[size_t(mask0->ndim() - 1 - i)];
+      fits = m == 1 || m == ashape[ashape.size() - 1 - size_t(i)];
+    }
+    TGX_CHECK(fits, ValueError, "[", kOp, "] attn_mask of shape ", mask0->shape,
               " cannot be broadcast to the attention's shape ", ashape);
     mask_bool = mask0->dtype == DType::Bool;
     mask = mask_bool ? mask0 : to_dtype(mask0, dt);
