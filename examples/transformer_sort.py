@@ -52,7 +52,7 @@ def evaluate(model, x, y):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=800)
     ap.add_argument("--batch", type=int, default=128)
     args = ap.parse_args(argv)
     smoke = os.environ.get("TGX_SMOKE") == "1"
