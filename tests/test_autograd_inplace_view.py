@@ -5,7 +5,6 @@ output and the grads; a few cases also check hand-computed values, so they run w
 """
 import numpy as np
 import pytest
-
 import tinygrad_ext as tgx
 
 
