@@ -219,3 +219,69 @@ def test_against_torch_if_available():
         got = getattr(LA, name)(tgx.tensor(a)).numpy()
         ref = getattr(torch.linalg, name)(torch.from_numpy(a)).numpy()
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+
+
+# ---- norms are differentiable ---------------------------------------------------------------
+def _norm_grads(lib, fn, x, g):
+    t = lib.tensor(x.copy(), dtype=lib.float64, requires_grad=True)
+    out = fn(lib, t)
+    out.backward(lib.tensor(g, dtype=lib.float64))
+    return out.detach().numpy(), np.zeros(x.shape) if t.grad is None else t.grad.numpy()  # ord 0
+
+
+VECTOR_CASES = [(o, d, k) for o in (2, 1, 3, 0.5, -1, 0, math.inf, -math.inf)
+                for d, k in ((None, False), (1, True), ((0, 2), False), (-1, False))]
+
+
+@pytest.mark.parametrize("ord,dim,keepdim", VECTOR_CASES)
+def test_vector_norm_grad_against_torch(ord, dim, keepdim):
+    torch = pytest.importorskip("torch")
+    x = rand((3, 4, 5))
+    fn = lambda L, t: L.linalg.vector_norm(t, ord=ord, dim=dim, keepdim=keepdim)  # noqa: E731
+    shape = torch.linalg.vector_norm(torch.tensor(x), ord=ord, dim=dim, keepdim=keepdim).shape
+    g = rand(tuple(shape))
+    out, grad = _norm_grads(tgx, fn, x, g)
+    t_out, t_grad = _norm_grads(torch, fn, x, g)
+    np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
+@pytest.mark.parametrize("dim,keepdim", [((-2, -1), False), ((0, 2), True), ((2, 0), False)])
+def test_matrix_norm_grad_against_torch(ord, dim, keepdim):
+    torch = pytest.importorskip("torch")
+    x = rand((3, 4, 5))
+    fn = lambda L, t: L.linalg.matrix_norm(t, ord=ord, dim=dim, keepdim=keepdim)  # noqa: E731
+    shape = torch.linalg.matrix_norm(torch.tensor(x), ord=ord, dim=dim, keepdim=keepdim).shape
+    g = rand(tuple(shape))
+    out, grad = _norm_grads(tgx, fn, x, g)
+    t_out, t_grad = _norm_grads(torch, fn, x, g)
+    np.testing.assert_allclose(out, t_out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("ord", [2, 1, 3, math.inf, -math.inf])
+def test_vector_norm_gradcheck(ord):
+    x = tgx.tensor(rand((3, 4))).requires_grad_(True)
+    f = lambda t: LA.vector_norm(t, ord=ord, dim=1)  # noqa: E731
+    assert tgx.autograd.gradcheck(f, (x,))
+    if ord in (2, 3):
+        assert tgx.autograd.gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
+def test_matrix_norm_gradcheck(ord):
+    x = tgx.tensor(rand((2, 3, 4))).requires_grad_(True)
+    assert tgx.autograd.gradcheck(lambda t: LA.matrix_norm(t, ord=ord), (x,))
+    if ord == "fro":
+        assert tgx.autograd.gradgradcheck(lambda t: LA.norm(t, dim=(1, 2)), (x,))
+
+
+def test_norm_dtype_and_errors():
+    x = tgx.tensor(rand((2, 3)).astype(np.float32))
+    assert LA.vector_norm(x, dtype=tgx.float64).dtype == tgx.float64
+    assert LA.matrix_norm(x, ord="nuc").dtype == tgx.float32
+    with pytest.raises(ValueError, match=r"\[linalg.vector_norm\] cannot compute the inf-norm"):
+        LA.vector_norm(tgx.zeros(0, 3), ord=math.inf, dim=0)
+    with pytest.raises(TypeError, match=r"\[linalg.vector_norm\]"):
+        LA.vector_norm(x, ord="fro")

@@ -257,15 +257,12 @@ def test_double_backward_linear(info, sample):
 
 
 # prod is smooth through zeros, but the registry samples it on (0.5, 1.5) only.
-_PROD_ZERO_BUG = (
-    "prod double backward with zeros in the reduced slice: prod_deriv (csrc/ops/reduce.cpp) "
-    "returns the constant 0 for the non-zero elements (where(one_zero, prod_nz, 0)), which "
-    "drops their dependence on the zero element, so d2 prod / dx_i dx_zero comes out 0 "
-    "instead of the product of the other elements (PyTorch's gradgradcheck passes)")
 PROD_ZERO_CASES = [
     ("one zero", [1.5, 0.0, 2.0, -0.7], {}),
     ("two zeros", [1.5, 0.0, 0.0, -0.7], {}),
     ("dim, one zero per row", [[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]], {"dim": 1}),
+    ("dim 0, two zeros in a column", [[0.0, 1.0], [0.0, 2.0], [1.5, 0.0]], {"dim": 0}),
+    ("all of a 2-d, one zero", [[1.0, 0.0, 2.0], [3.0, -1.5, 0.5]], {}),
 ]
 
 
@@ -280,7 +277,6 @@ def test_prod_with_zeros_gradcheck_and_jvp(desc, x, kw):
     np.testing.assert_allclose(to_numpy(jv), numerical, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason=_PROD_ZERO_BUG)
 @pytest.mark.parametrize("desc,x,kw", PROD_ZERO_CASES, ids=[c[0] for c in PROD_ZERO_CASES])
 def test_prod_with_zeros_gradgradcheck(desc, x, kw):
     t = tgx.tensor(np.array(x, dtype=np.float64)).requires_grad_(True)

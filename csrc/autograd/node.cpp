@@ -127,8 +127,10 @@ void FnNode::release_variables() {
 // ---- recording ------------------------------------------------------------------------------
 bool any_requires_grad(const TensorList& inputs) {
   if (!grad_enabled()) return false;
-  for (const Tensor& t : inputs)
+  for (const Tensor& t : inputs) {
+    if (t) sync_view(t);
     if (t && t->requires_grad()) return true;
+  }
   return false;
 }
 
@@ -142,7 +144,9 @@ bool needs_record(std::initializer_list<const Tensor*> inputs) {
   bool ge = grad_enabled(), fw = fw_active();
   if (!ge && !fw) return false;
   for (const Tensor* t : inputs) {
-    if (!t || !*t || !(*t)->autograd) continue;
+    if (!t || !*t) continue;
+    sync_view(*t);
+    if (!(*t)->autograd) continue;
     if (ge && (*t)->autograd->requires_grad) return true;
     if (fw && fw_grad(*t)) return true;
   }
@@ -153,7 +157,9 @@ bool needs_record(const TensorList& inputs) {
   bool ge = grad_enabled(), fw = fw_active();
   if (!ge && !fw) return false;
   for (const Tensor& t : inputs) {
-    if (!t || !t->autograd) continue;
+    if (!t) continue;
+    sync_view(t);
+    if (!t->autograd) continue;
     if (ge && t->autograd->requires_grad) return true;
     if (fw && fw_grad(t)) return true;
   }
@@ -171,6 +177,7 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
 }
 
 Edge gradient_edge(const Tensor& t) {
+  if (t) sync_view(t);
   if (!t || !t->requires_grad()) return {};
   if (t->autograd->grad_fn) return {t->autograd->grad_fn, t->autograd->output_nr};
   return {grad_accumulator(t), 0};
@@ -230,11 +237,19 @@ void record(const char* name, const TensorList& inputs, const TensorList& output
 }
 
 // ---- in-place ------------------------------------------------------------------------------
-bool is_leaf(const Tensor& t) { return !t->autograd || !t->autograd->grad_fn; }
+bool is_leaf(const Tensor& t) {
+  sync_view(t);
+  return !t->autograd || !t->autograd->grad_fn;
+}
 
 void check_inplace(const Tensor& self, const char* op) {
-  TGX_CHECK(!(grad_enabled() && self->requires_grad() && is_leaf(self)), RuntimeError, "[", op,
+  if (!grad_enabled()) return;
+  TGX_CHECK(!(self->requires_grad() && is_leaf(self)), RuntimeError, "[", op,
             "] a leaf Variable that requires grad is being used in an in-place operation.");
+  const Tensor& b = self->view_base;
+  TGX_CHECK(!(b && b->storage == self->storage && b->requires_grad() && is_leaf(b)), RuntimeError,
+            "[", op, "] a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation.");
 }
 
 Tensor inplace_rebase(const Tensor& self, const char* op,
@@ -266,6 +281,11 @@ Tensor inplace_rebase(const Tensor& self, const char* op,
     FwGradDisabledGuard pause;
     ops::copy_(self, r);  // bumps the version
   }
+  if (self->view_base && self->view_base->storage == self->storage) {
+    rebase_view_inplace(self, r, op);
+    return self;
+  }
+  if (r->requires_grad() && grad_enabled()) self->view_gen++;  // views of self: history changed
   if (r->requires_grad()) {
     AutogradMeta& m = self->meta();
     m.requires_grad = true;
@@ -283,6 +303,7 @@ Tensor inplace_rebase(const Tensor& self, const char* op,
 // ---- tensors ---------------------------------------------------------------------------------
 Tensor detach(const Tensor& t) {
   Tensor v = make_view(t, t->shape, t->strides, t->offset);
+  v->view_base.reset();  // not a differentiable view: in-place writes leave t's history alone
   v->is_wrapped_number = t->is_wrapped_number;
   return v;
 }

@@ -142,11 +142,24 @@ void set_history(const TensorList& outputs, const std::shared_ptr<Node>& node);
 void check_inplace(const Tensor& self, const char* op);
 // In-place op with autograd: `compute(snapshot)` computes the result out of place from a copy
 // of self that carries self's history; the result is written into self (cast to its dtype), the
-// version is bumped, and self's history (and tangent) are rebased onto the result's.
-// Limitation: when self is a view, only the view's history is rebased, not its base's (no
-// CopySlices yet): gradients through the base after an in-place write on a view are not tracked.
+// version is bumped, and self's history (and tangent) are rebased onto the result's. When self
+// is a view, its base's history is rebased instead (a CopySlices node, as PyTorch) and self's
+// history becomes an as_strided view of the base's new one (autograd/copy_slices.cpp).
 Tensor inplace_rebase(const Tensor& self, const char* op,
                       const std::function<Tensor(const Tensor& snapshot)>& compute);
+
+// ---- views and in-place (autograd/copy_slices.cpp) ----------------------------------------------
+// A view whose base's history was rewritten by an in-place op since the view's own history was
+// built gets a fresh one: AsStridedBackward0 of the base's current history (PyTorch rebuilds a
+// view's grad_fn the same way). Called wherever a tensor's autograd state is read.
+void regenerate_view_history(const Tensor& view);
+inline void sync_view(const Tensor& t) {
+  if (t->view_base && t->view_gen != t->view_base->view_gen) regenerate_view_history(t);
+}
+// Rewrites base's history after `result` was written into its view `view`: the base's new
+// grad_fn is a CopySlices node (grad of the old base: grad with the view's region zeroed; grad
+// of result: the grad's region), and the view's grad_fn becomes an as_strided view of it.
+void rebase_view_inplace(const Tensor& view, const Tensor& result, const char* op);
 
 // ---- tensors ------------------------------------------------------------------------------------
 bool is_leaf(const Tensor& t);

@@ -222,7 +222,10 @@ void init_autograd(py::module_& m) {
       .def("remove", &HookHandle::remove)
       .def_readonly("id", &HookHandle::id);
 
-  cls.def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
+  cls.def_property("requires_grad", [](const Tensor& t) {
+        ag::sync_view(t);
+        return t->requires_grad();
+      },
       [](const Tensor& t, bool v) {
         if (!ag::is_leaf(t)) {
           TGX_CHECK(v, RuntimeError, "you can only change requires_grad flags of leaf variables. If you "
@@ -261,6 +264,7 @@ void init_autograd(py::module_& m) {
         t->meta().grad = gt;
       });
   cls.def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
+    ag::sync_view(t);
     if (!t->autograd || !t->autograd->grad_fn) return py::none();
     return py::cast(t->autograd->grad_fn);
   });
@@ -269,6 +273,7 @@ void init_autograd(py::module_& m) {
   cls.def("detach", [](const Tensor& t) { return ag::detach(t); },
           "A tensor sharing storage with this one, outside the autograd graph.");
   cls.def("detach_", [](const Tensor& t) {
+    t->view_base.reset();  // no longer a differentiable view of anything
     if (t->autograd) {
       t->autograd->grad_fn = nullptr;
       t->autograd->requires_grad = false;

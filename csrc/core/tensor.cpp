@@ -58,6 +58,8 @@ Tensor make_view(const Tensor& t, Shape shape, Shape strides, int64_t offset) {
   v->strides = std::move(strides);
   v->offset = offset;
   v->dtype = t->dtype;
+  v->view_base = t->view_base ? t->view_base : t;
+  v->view_gen = v->view_base->view_gen;
   return v;
 }
 

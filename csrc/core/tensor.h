@@ -39,6 +39,12 @@ struct TensorImpl {
   DType dtype = DType::Float32;
   bool is_wrapped_number = false;  // a Python scalar turned into a 0-d tensor (promotion rule)
   std::unique_ptr<AutogradMeta> autograd;
+  // Views (make_view): the tensor whose storage this one views, always a root (never itself a
+  // view); null for non-views. In-place ops on a view rewrite the base's autograd history
+  // (autograd/copy_slices.cpp). view_gen: on a root, bumped whenever an in-place op rewrites its
+  // history; on a view, the root's value when the view's history was last built from it.
+  Tensor view_base;
+  uint64_t view_gen = 0;
 
   TensorImpl() { live_count.fetch_add(1, std::memory_order_relaxed); }
   ~TensorImpl() { live_count.fetch_sub(1, std::memory_order_relaxed); }
@@ -74,7 +80,7 @@ Shape contiguous_strides(const Shape& shape);
 int64_t checked_numel(const Shape& shape, DType dtype, const char* op);
 Tensor empty(const Shape& shape, DType dtype, Device device = {});
 Tensor empty(Shape&& shape, DType dtype, Device device = {});  // takes the shape over
-// A view sharing t's storage (and so its version counter).
+// A view sharing t's storage (and so its version counter); records t's root as view_base.
 Tensor make_view(const Tensor& t, Shape shape, Shape strides, int64_t offset);
 
 // ---- shape helpers ----------------------------------------------------------------------

@@ -272,17 +272,43 @@ DerivFn even_split(const RInfo& r) {
   };
 }
 
-// d prod / d x_i = product of the others: out / x_i without zeros; with one zero, the product
-// of the non-zeros at the zero and 0 elsewhere; with two or more zeros, 0.
+// Along the last dim of y: out_i = prod_{j<i} y_j * prod_{j>i} y_j, from two exclusive cumprods
+// (the input shifted by one, padded with a 1). Only ops, so any number of zeros is fine and the
+// result differentiates again (PyTorch's prod_safe_zeros_backward).
+Tensor prod_of_others_last(const Tensor& y) {
+  const Dims shift{1, -1};
+  Tensor before = cumprod(pad(y, shift, "constant", Scalar::from_int(1)), -1);
+  Tensor yr = flip(y, {-1});
+  Tensor after = flip(cumprod(pad(yr, shift, "constant", Scalar::from_int(1)), -1), {-1});
+  return mul(before, after);
+}
+
+// d prod / d x_i = product of the other elements of its slice. The reduced dims are moved last
+// and flattened into one, so prod over all elements and over any dims share the same code.
 DerivFn prod_deriv(const RInfo& r) {
-  return [r](const Tensor& x, const Tensor& ok) {
-    Tensor z = eq(x, num(0));
-    Tensor safe = where(z, num(1), x);
-    Tensor zf = mask_of(z, x->dtype);
-    Tensor nz = sum(zf, r.dims, true);
-    Tensor prod_nz = prod(safe, r.dims, true);
-    Tensor one_zero = binary(BinaryOp::LogicalAnd, eq(nz, num(1)), z);
-    return where(eq(nz, num(0)), div(ok, safe), where(one_zero, prod_nz, num(0)));
+  return [r](const Tensor& x, const Tensor&) -> Tensor {
+    const int64_t nd = x->ndim();
+    if (nd == 0) return num(1);
+    std::vector<bool> red(size_t(nd), r.dims.empty());
+    for (int64_t d : r.dims) red[size_t(wrap_dim(d, nd, "prod"))] = true;
+    Dims perm, inv(static_cast<size_t>(nd), 0);
+    Shape flat;
+    int64_t n = 1;
+    for (int64_t d = 0; d < nd; ++d)
+      if (!red[size_t(d)]) {
+        perm.push_back(d);
+        flat.push_back(x->shape[d]);
+      }
+    for (int64_t d = 0; d < nd; ++d)
+      if (red[size_t(d)]) {
+        perm.push_back(d);
+        n *= x->shape[d];
+      }
+    flat.push_back(n);
+    for (int64_t i = 0; i < nd; ++i) inv[size_t(perm[size_t(i)])] = i;
+    Tensor xp = permute(x, perm);
+    Tensor o = reshape(prod_of_others_last(reshape(xp, flat)), xp->shape);
+    return permute(o, inv);
   };
 }
 

@@ -4,7 +4,8 @@ Matrix products run on tinygrad_ext's own GEMM; factorizations (inv, solve, det,
 cholesky, lstsq, ...) go through NumPy's LAPACK on ``x.numpy()`` and come back as tensors of the
 input's dtype. Batched inputs (``(*, m, n)``) are supported everywhere. Integer inputs raise
 TypeError; LAPACK failures (singular matrix, not positive-definite) raise LinAlgError, a
-RuntimeError as in PyTorch. These functions are not differentiable yet.
+RuntimeError as in PyTorch. The norms are differentiable (composed from tinygrad_ext ops; the
+SVD-based matrix orders 2, -2 and 'nuc' once); the factorizations are not differentiable yet.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ def _lapack(op, fn, *args, **kwargs):
         raise LinAlgError(f"[linalg.{op}] {e}") from None
 
 
+def _autograd_function():
+    from .autograd.function import Function
+    return Function
+
+
 def _eps(dtype):
     return float(np.finfo(dtype).eps)
 
@@ -114,53 +120,98 @@ def _dims(dim, ndim, op):
     return tuple(out)
 
 
+def _float_tensor(x, op, dtype=None):
+    """The input as a float32/float64 tensor (cast to dtype when given); TypeError otherwise."""
+    t = _as_tensor(x, op)
+    name = _dtype_name(t)
+    if name not in _FLOAT_NP:
+        raise TypeError(f"[linalg.{op}] expected a floating point tensor (float32 or float64), "
+                        f"got {name}")
+    if dtype is not None:
+        if repr(dtype).split(".")[-1] not in _FLOAT_NP:
+            raise TypeError(f"[linalg.{op}] dtype must be float32 or float64, got {dtype!r}")
+        t = t.to(dtype)
+    return t
+
+
+def _squeeze_dims(t, dims):
+    for d in sorted(dims, reverse=True):
+        t = t.squeeze(d)
+    return t
+
+
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """Vector ord-norm over dim (all dims when None): sum(|x|**ord)**(1/ord), max/min |x| for
-    +-inf, the count of non-zeros for 0."""
-    a, npdt = _float_input(x, "vector_norm")
-    if dtype is not None:
-        npdt = _FLOAT_NP[repr(dtype).split(".")[-1]]
-    dims = _dims(dim, a.ndim, "vector_norm") if a.ndim else ()
-    ab = np.abs(a.astype(np.float64))
-    if ab.size == 0 and ord in (math.inf, -math.inf) and any(a.shape[d] == 0 for d in dims):
+    +-inf, the count of non-zeros for 0. Differentiable (the C++ norm op)."""
+    t = _float_tensor(x, "vector_norm", dtype)
+    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
+        raise TypeError(f"[linalg.vector_norm] ord must be a number, got {ord!r}")
+    dims = _dims(dim, t.ndim, "vector_norm") if t.ndim else ()
+    if t.numel() == 0 and ord in (math.inf, -math.inf) and any(t.shape[d] == 0 for d in dims):
         raise ValueError(f"[linalg.vector_norm] cannot compute the {ord}-norm of an empty tensor "
                          "because the operation does not have an identity")
-    kw = dict(axis=dims, keepdims=keepdim)
-    if ord == math.inf:
-        r = ab.max(**kw)
-    elif ord == -math.inf:
-        r = ab.min(**kw)
-    elif ord == 0:
-        r = (ab != 0).sum(**kw)
-    elif ord == 1:
-        r = ab.sum(**kw)
-    elif ord == 2:
-        r = np.sqrt((ab * ab).sum(**kw))
-    else:
-        with np.errstate(divide="ignore"):
-            r = (ab ** float(ord)).sum(**kw) ** (1.0 / float(ord))
-    return _out(r, npdt)
+    return t.norm(float(ord), list(dims) if dims else None, keepdim)
 
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
+class _SingularValueNorm(_autograd_function()):
+    """ord 2 / -2 / 'nuc' of the last two dims through NumPy's SVD. Differentiable once: the
+    backward is grad * u v^T (largest / smallest pair) or grad * U V^T (nuc), with the SVD
+    factors as constants, so there is no second derivative through these orders."""
+
+    @staticmethod
+    def forward(ctx, x, ord):
+        a = x.detach().numpy().astype(np.float64)
+        u, s, vh = _lapack("matrix_norm", np.linalg.svd, a, full_matrices=False)
+        if ord == "nuc":
+            r, d = s.sum(-1), u @ vh
+        else:
+            k = 0 if ord == 2 else -1
+            r = s[..., k]
+            d = u[..., :, k:k + 1 if k == 0 else None] @ vh[..., k:k + 1 if k == 0 else None, :]
+        npdt = _FLOAT_NP[_dtype_name(x)]
+        ctx.direction = _out(d, npdt)
+        return _out(r, npdt)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.unsqueeze(-1).unsqueeze(-1) * ctx.direction, None
+
+
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norm over the two dims `dim`: 'fro', 'nuc', +-1 (max/min column sum), +-2 (largest /
-    smallest singular value), +-inf (max/min row sum)."""
-    a, npdt = _float_input(A, "matrix_norm")
-    if dtype is not None:
-        npdt = _FLOAT_NP[repr(dtype).split(".")[-1]]
-    if ord not in _MATRIX_ORDS:
+    smallest singular value), +-inf (max/min row sum). 'fro' and +-1/+-inf are composed from
+    differentiable ops; 2, -2 and 'nuc' use NumPy's SVD and are differentiable once."""
+    t = _float_tensor(A, "matrix_norm", dtype)
+    if isinstance(ord, bool) or ord not in _MATRIX_ORDS:
         raise ValueError(f"[linalg.matrix_norm] order {ord!r} not supported; expected one of "
                          f"{_MATRIX_ORDS}")
-    _matrix(a, "matrix_norm")
-    dims = _dims(dim, a.ndim, "matrix_norm")
+    _matrix(t, "matrix_norm")
+    dims = _dims(dim, t.ndim, "matrix_norm")
     if len(dims) != 2:
         raise ValueError(f"[linalg.matrix_norm] dim must be a 2-tuple, got {dim}")
-    r = _lapack("matrix_norm", np.linalg.norm, a.astype(np.float64), ord=ord, axis=dims,
-                keepdims=keepdim)
-    return _out(r, npdt)
+    d0, d1 = dims
+    if ord == "fro":
+        return t.norm(2.0, [d0, d1], keepdim)
+    if t.numel() == 0 and ord != "fro":
+        if ord != "nuc" and min(t.shape[d0], t.shape[d1]) == 0:
+            raise ValueError(f"[linalg.matrix_norm] cannot compute the {ord} norm of an empty "
+                             f"matrix (shape {tuple(t.shape)}): the operation has no identity")
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, over = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = t.abs().sum(summed, keepdim=True)
+        r = s.amax(over, keepdim=True) if ord > 0 else s.amin(over, keepdim=True)
+    else:
+        m = t.movedim((d0, d1), (-2, -1))
+        if m.numel() == 0:
+            r = _C.zeros(tuple(m.shape[:-2]), dtype=t.dtype)
+        else:
+            r = _SingularValueNorm.apply(m, ord)
+        for d in sorted((d0, d1)):
+            r = r.unsqueeze(d)
+    return r if keepdim else _squeeze_dims(r, (d0, d1))
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):

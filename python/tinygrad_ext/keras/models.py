@@ -36,6 +36,19 @@ class _Metric:
         self.name, self.fn = name, fn
 
 
+def _progress_bar_class(verbose: int):
+    """tqdm's class when verbose == 1, stdout is a terminal and tqdm is installed, else None.
+    Without a bar, fit prints one summary line per epoch (verbose 1 or 2) or nothing (0)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if verbose != 1 or not (isatty and isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
 class Sequential(Layer):
     """A linear stack of Keras layers (model.add(...)), trained with compile + fit."""
 
@@ -257,13 +270,7 @@ class Sequential(Layer):
         self.stop_training = False
         for cb in cb_list:
             cb.on_train_begin()
-        use_tqdm = verbose == 1 and sys.stdout.isatty()
-        tqdm = None
-        if use_tqdm:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                tqdm = None
+        tqdm = _progress_bar_class(verbose)
         for epoch in range(initial_epoch, epochs):
             for cb in cb_list:
                 cb.on_epoch_begin(epoch)
@@ -272,7 +279,9 @@ class Sequential(Layer):
             order = _C.randperm(n) if shuffle else _C.arange(n)
             sums = {k: 0.0 for k in self.metrics_names}
             bar = (
-                tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", leave=True) if tqdm else None
+                tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", leave=True, file=sys.stdout)
+                if tqdm
+                else None
             )
             for b in range(steps):
                 idx = order[b * batch_size : (b + 1) * batch_size]

