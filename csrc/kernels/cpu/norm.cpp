@@ -41,24 +41,31 @@ T row_sq_dev(const T* x, int64_t n, T mean) {
   return s;
 }
 
-// Returns (sum(gy w), sum(gy w xhat)) of one row.
-template <typename T>
-void row_dots(const T* gy, const T* x, const T* w, int64_t n, T mean, T rstd, T& s1, T& s2) {
+// (sum(gy w), sum(gy w xhat)) of one row (w null: 1).
+template <typename T, bool HasW>
+void row_dots_impl(const T* __restrict gy, const T* __restrict x, const T* __restrict w, int64_t n,
+                   T mean, T rstd, T& s1, T& s2) {
   T a1[kLanes] = {}, a2[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
     for (int k = 0; k < kLanes; ++k) {
-      const T g = w ? gy[j + k] * w[j + k] : gy[j + k];
+      const T g = HasW ? gy[j + k] * w[j + k] : gy[j + k];
       a1[k] += g;
       a2[k] += g * ((x[j + k] - mean) * rstd);
     }
   s1 = 0, s2 = 0;
   for (int k = 0; k < kLanes; ++k) s1 += a1[k], s2 += a2[k];
   for (; j < n; ++j) {
-    const T g = w ? gy[j] * w[j] : gy[j];
+    const T g = HasW ? gy[j] * w[j] : gy[j];
     s1 += g;
     s2 += g * ((x[j] - mean) * rstd);
   }
+}
+
+template <typename T>
+void row_dots(const T* gy, const T* x, const T* w, int64_t n, T mean, T rstd, T& s1, T& s2) {
+  if (w) row_dots_impl<T, true>(gy, x, w, n, mean, rstd, s1, s2);
+  else row_dots_impl<T, false>(gy, x, w, n, mean, rstd, s1, s2);
 }
 
 template <typename T>
@@ -91,6 +98,29 @@ void forward(const LayerNormArgs& a) {
   });
 }
 
+// One row of the backward: gx (when wanted), and gy xhat / gy added into pw / pb (when not null).
+template <typename T>
+void backward_row(const T* __restrict gr, const T* __restrict xr, const T* __restrict w, int64_t n, T m,
+                  T rs, T* __restrict out, T* __restrict pw, T* __restrict pb) {
+  if (out) {
+    T s1, s2;
+    row_dots(gr, xr, w, n, m, rs, s1, s2);
+    const T c1 = s1 / T(n), c2 = s2 / T(n);
+    if (w) {
+      for (int64_t j = 0; j < n; ++j) out[j] = rs * (gr[j] * w[j] - c1 - (xr[j] - m) * rs * c2);
+    } else {
+      for (int64_t j = 0; j < n; ++j) out[j] = rs * (gr[j] - c1 - (xr[j] - m) * rs * c2);
+    }
+  }
+  if (pw)
+    for (int64_t j = 0; j < n; ++j) pw[j] += gr[j] * ((xr[j] - m) * rs);
+  if (pb)
+    for (int64_t j = 0; j < n; ++j) pb[j] += gr[j];
+}
+
+// Rows are cut into chunks of ~16K elements whatever the thread count, each chunk summing its own
+// partial gw / gb rows (so the result is deterministic); the partials are added at the end.
+// (Very long rows with few chunks run with little parallelism; fine for layer-norm sizes.)
 template <typename T>
 void backward(const LayerNormBackwardArgs& a) {
   const int64_t n = a.n, rows = a.rows;
@@ -99,50 +129,31 @@ void backward(const LayerNormBackwardArgs& a) {
   const T* mean = reinterpret_cast<const T*>(a.mean);
   const T* rstd = reinterpret_cast<const T*>(a.rstd);
   const T* w = reinterpret_cast<const T*>(a.w);
-  if (a.gx) {
-    T* gx = reinterpret_cast<T*>(a.gx);
-    parallel_for(0, rows, row_grain(n), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const T *gr = gy + r * n, *xr = x + r * n;
-        T* out = gx + r * n;
-        const T m = mean[r], rs = rstd[r];
-        T s1, s2;
-        row_dots(gr, xr, w, n, m, rs, s1, s2);
-        const T c1 = s1 / T(n), c2 = s2 / T(n);
-        if (w) {
-          for (int64_t j = 0; j < n; ++j) out[j] = rs * (gr[j] * w[j] - c1 - (xr[j] - m) * rs * c2);
-        } else {
-          for (int64_t j = 0; j < n; ++j) out[j] = rs * (gr[j] - c1 - (xr[j] - m) * rs * c2);
-        }
-      }
-    });
-  }
-  if (!a.gw && !a.gb) return;
-  // Column sums over the rows, one block of columns per task (deterministic: no per-thread
-  // partials), rows outer and columns inner so that the inner loop vectorises.
+  T* gx = reinterpret_cast<T*>(a.gx);
   T* gw = reinterpret_cast<T*>(a.gw);
   T* gb = reinterpret_cast<T*>(a.gb);
-  constexpr int64_t kBlock = 64;
-  const int64_t nblocks = (n + kBlock - 1) / kBlock;
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(rows * kBlock, 1));
-  parallel_for(0, nblocks, grain, [&](int64_t b0, int64_t b1) {
-    T accw[kBlock], accb[kBlock];
-    for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t c0 = blk * kBlock, len = std::min(kBlock, n - c0);
-      std::fill(accw, accw + kBlock, T(0));
-      std::fill(accb, accb + kBlock, T(0));
-      for (int64_t r = 0; r < rows; ++r) {
-        const T *gr = gy + r * n + c0, *xr = x + r * n + c0;
-        const T m = mean[r], rs = rstd[r];
-        if (gw)
-          for (int64_t j = 0; j < len; ++j) accw[j] += gr[j] * ((xr[j] - m) * rs);
-        if (gb)
-          for (int64_t j = 0; j < len; ++j) accb[j] += gr[j];
-      }
-      if (gw) std::copy(accw, accw + len, gw + c0);
-      if (gb) std::copy(accb, accb + len, gb + c0);
+  const int64_t per = std::min(std::max<int64_t>(rows, 1), row_grain(n));
+  // Partials cost nchunks * n elements each: at most 64 chunks and about 1M elements.
+  int64_t nchunks = (rows + per - 1) / per;
+  const int64_t budget = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(n, 1));
+  if (gw || gb) nchunks = std::min<int64_t>({nchunks, 64, budget});
+  const int64_t rows_per = nchunks ? (rows + nchunks - 1) / nchunks : 0;
+  std::vector<T> pw(gw ? size_t(nchunks * n) : 0, T(0)), pb(gb ? size_t(nchunks * n) : 0, T(0));
+  parallel_for(0, nchunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T* cw = gw ? pw.data() + c * n : nullptr;
+      T* cb = gb ? pb.data() + c * n : nullptr;
+      for (int64_t r = c * rows_per; r < std::min(rows, (c + 1) * rows_per); ++r)
+        backward_row(gy + r * n, x + r * n, w, n, mean[r], rstd[r], gx ? gx + r * n : nullptr, cw, cb);
     }
   });
+  for (T* dst : {gw, gb}) {
+    if (!dst) continue;
+    const T* part = dst == gw ? pw.data() : pb.data();
+    std::fill(dst, dst + n, T(0));
+    for (int64_t c = 0; c < nchunks; ++c)
+      for (int64_t j = 0; j < n; ++j) dst[j] += part[c * n + j];
+  }
 }
 
 }  // namespace
