@@ -324,3 +324,31 @@ add(OpInfo("group_norm",
            lambda x, w=None, b=None, num_groups=1: np_group_norm(x, w, b, num_groups),
            dtypes=FLOAT, sample_fn=_group_norm_samples, kind="pool", special=False,
            tols={"float32": (1e-4, 1e-5)}))
+
+
+# ---- layer_norm (the fused op of csrc/ops/norm.cpp) ------------------------------------------------
+def np_layer_norm(x, w=None, b=None, normalized_shape=(1,), eps=1e-5):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    m = x.mean(axis=axes, keepdims=True)
+    y = (x - m) / np.sqrt(((x - m) ** 2).mean(axis=axes, keepdims=True) + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+def _layer_norm_samples(info, dtype, rng):
+    for shape, k, affine in (((4, 5), 1, True), ((2, 3, 4), 2, True), ((7,), 1, False),
+                             ((3, 0, 4), 1, True), ((2, 33), 1, True)):
+        ns = shape[len(shape) - k:]
+        args = (rand(rng, shape, dtype),)
+        if affine:
+            args += (rand(rng, ns, dtype), rand(rng, ns, dtype))
+        yield Sample(args, {"normalized_shape": ns}, desc=f"{shape} ns={ns}")
+    for layout in VIEW_LAYOUTS:
+        yield Sample((rand(rng, (4, 6), dtype),), {"normalized_shape": (6,)}, desc=layout,
+                     layout=layout)
+
+
+add(OpInfo("layer_norm",
+           lambda L, x, w=None, b=None, normalized_shape=(1,): _fn(L, "layer_norm")(
+               x, normalized_shape, w, b),
+           np_layer_norm, dtypes=FLOAT, unsupported=("int64",), sample_fn=_layer_norm_samples,
+           kind="pool", special=False, tols={"float32": (1e-4, 1e-5)}))

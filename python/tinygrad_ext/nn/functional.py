@@ -180,25 +180,11 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalises over the trailing normalized_shape dims (biased variance)."""
+    """Normalises over the trailing normalized_shape dims (biased variance); one fused C++ op."""
+    _check_tensor(input, "layer_norm")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or tuple(input.shape[input.dim() - k :]) != normalized_shape or input.dim() < k:
-        raise ValueError(
-            f"[layer_norm] input shape {tuple(input.shape)} does not end with normalized_shape "
-            f"{normalized_shape}"
-        )
-    dims = list(range(input.dim() - k, input.dim()))
-    mean = input.mean(dim=dims, keepdim=True)
-    var = ((input - mean) ** 2).mean(dim=dims, keepdim=True)
-    out = (input - mean) / (var + eps).sqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _C.layer_norm(input, tuple(normalized_shape), weight, bias, eps)
 
 
 def embedding(
