@@ -29,22 +29,29 @@ void valid_cols(int64_t ow0, int64_t ow1, int64_t off, int64_t sw, int64_t W, in
 }
 
 // Walks the panel rows (c, ki, kj) of `channels` channels and output positions [l0, l1):
-// f(row pointer offset, input row pointer or null, ow0, n, off) per run of one output row.
+// run(panel offset, input row offset or -1 (a padding row), ow0, n, off, lo, hi) per run of
+// one output row; [lo, hi) are the output columns whose input column ow*sw + off is inside.
 // For every (row r, position l): panel[r * ld + l - l0] <-> x[c][ih][iw].
-template <typename T, typename Copy>
+template <typename Run>
 void walk_panel(const ConvGeometry& g, int64_t channels, int64_t l0, int64_t l1, int64_t ld,
-                const Copy& run) {
+                const Run& run) {
   const int64_t H = g.H, W = g.W, OW = g.OW;
+  const int64_t oh_first = l0 / OW, ow_first = l0 - oh_first * OW;
   int64_t row = 0;
   for (int64_t c = 0; c < channels; ++c) {
     for (int64_t ki = 0; ki < g.KH; ++ki) {
       for (int64_t kj = 0; kj < g.KW; ++kj, ++row) {
         const int64_t off = kj * g.dw - g.pw;
-        for (int64_t l = l0; l < l1;) {
-          const int64_t oh = l / OW, ow0 = l - oh * OW, n = std::min(OW - ow0, l1 - l);
+        int64_t vlo, vhi;  // valid columns of a whole output row (independent of oh)
+        valid_cols(0, OW, off, g.sw, W, vlo, vhi);
+        int64_t oh = oh_first, ow0 = ow_first;
+        for (int64_t l = l0; l < l1; ++oh, ow0 = 0) {
+          const int64_t n = std::min(OW - ow0, l1 - l);
           const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
           const int64_t src = (ih < 0 || ih >= H) ? -1 : (c * H + ih) * W;
-          run(row * ld + (l - l0), src, ow0, n, off);
+          int64_t lo = std::max(vlo, ow0), hi = std::min(vhi, ow0 + n);
+          if (hi < lo) lo = hi = ow0;
+          run(row * ld + (l - l0), src, ow0, n, off, lo, hi);
           l += n;
         }
       }
@@ -56,17 +63,15 @@ void walk_panel(const ConvGeometry& g, int64_t channels, int64_t l0, int64_t l1,
 template <typename T>
 void im2col_block(const ConvGeometry& g, const T* x, int64_t channels, int64_t l0, int64_t l1,
                   T* panel, int64_t ld) {
-  const int64_t sw = g.sw, W = g.W;
-  walk_panel<T>(g, channels, l0, l1, ld, [&](int64_t p, int64_t src, int64_t ow0, int64_t n,
-                                               int64_t off) {
+  const int64_t sw = g.sw;
+  walk_panel(g, channels, l0, l1, ld, [&](int64_t p, int64_t src, int64_t ow0, int64_t n,
+                                          int64_t off, int64_t lo, int64_t hi) {
     T* d = panel + p;
     if (src < 0) {
       std::fill(d, d + n, T(0));
       return;
     }
     const T* s = x + src;
-    int64_t lo, hi;
-    valid_cols(ow0, ow0 + n, off, sw, W, lo, hi);
     std::fill(d, d + (lo - ow0), T(0));
     if (sw == 1) {
       if (hi > lo) std::memcpy(d + (lo - ow0), s + lo + off, sizeof(T) * size_t(hi - lo));
@@ -81,20 +86,66 @@ void im2col_block(const ConvGeometry& g, const T* x, int64_t channels, int64_t l
 template <typename T>
 void col2im_block(const ConvGeometry& g, const T* panel, int64_t channels, int64_t l0, int64_t l1,
                   int64_t ld, T* x) {
-  const int64_t sw = g.sw, W = g.W;
-  walk_panel<T>(g, channels, l0, l1, ld, [&](int64_t p, int64_t src, int64_t ow0, int64_t n,
-                                               int64_t off) {
+  const int64_t sw = g.sw;
+  walk_panel(g, channels, l0, l1, ld, [&](int64_t p, int64_t src, int64_t ow0, int64_t n,
+                                          int64_t off, int64_t lo, int64_t hi) {
     if (src < 0) return;
     const T* d = panel + p;
     T* s = x + src;
-    int64_t lo, hi;
-    valid_cols(ow0, ow0 + n, off, sw, W, lo, hi);
     if (sw == 1) {
       for (int64_t ow = lo; ow < hi; ++ow) s[ow + off] += d[ow - ow0];
     } else {
       for (int64_t ow = lo; ow < hi; ++ow) s[ow * sw + off] += d[ow - ow0];
     }
   });
+}
+
+// C (m x n, row stride ldc) += A (m x k) B^T with A and B both k-contiguous (rows lda, ldb
+// apart): the weight gradient's product, where both operands run along the output positions.
+// Register blocks of MB x NB dot products in 32-byte vectors (GCC vector extensions: one AVX2
+// register, or two SSE registers in the portable build).
+template <typename T>
+void gemm_nt(int64_t m, int64_t n, int64_t k, const T* A, int64_t lda, const T* B, int64_t ldb,
+             T* C, int64_t ldc) {
+  typedef T V __attribute__((vector_size(32)));
+  constexpr int MB = 4, NB = 3, VL = int(sizeof(V) / sizeof(T));
+  auto load = [](V& v, const T* p) { std::memcpy(&v, p, sizeof(V)); };
+  for (int64_t i0 = 0; i0 < m; i0 += MB) {
+    const int mb = int(std::min<int64_t>(MB, m - i0));
+    const T* a[MB];
+    for (int i = 0; i < MB; ++i) a[i] = A + (i0 + std::min(i, mb - 1)) * lda;
+    for (int64_t j0 = 0; j0 < n; j0 += NB) {
+      const int nb = int(std::min<int64_t>(NB, n - j0));
+      const T* b[NB];
+      for (int j = 0; j < NB; ++j) b[j] = B + (j0 + std::min(j, nb - 1)) * ldb;
+      V acc[MB][NB];
+#pragma GCC unroll 16
+      for (int i = 0; i < MB; ++i)
+#pragma GCC unroll 16
+        for (int j = 0; j < NB; ++j) acc[i][j] = V{};
+      int64_t p = 0;
+      for (; p + VL <= k; p += VL) {
+        V vb[NB];
+#pragma GCC unroll 16
+        for (int j = 0; j < NB; ++j) load(vb[j], b[j] + p);
+#pragma GCC unroll 16
+        for (int i = 0; i < MB; ++i) {
+          V va;
+          load(va, a[i] + p);
+#pragma GCC unroll 16
+          for (int j = 0; j < NB; ++j) acc[i][j] += va * vb[j];
+        }
+      }
+      for (int i = 0; i < mb; ++i) {
+        for (int j = 0; j < nb; ++j) {
+          T sum = 0;
+          for (int v = 0; v < VL; ++v) sum += acc[i][j][v];
+          for (int64_t q = p; q < k; ++q) sum += a[i][q] * b[j][q];
+          C[(i0 + i) * ldc + j0 + j] += sum;
+        }
+      }
+    }
+  }
 }
 
 template <typename T> T* scratch(size_t n) {
@@ -248,7 +299,7 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
             bp = panel, ld = nb;
           }
           // acc_g (Og x CgK) += gy block (Og x nb) @ panel^T (nb x CgK)
-          gemm(dt, p.Og, p.CgK, nb, yg + l0, p.L, 1, bp, 1, ld, ag, p.CgK, true);
+          gemm_nt(p.Og, p.CgK, nb, yg + l0, p.L, bp, ld, ag, p.CgK);
         }
       }
     }
