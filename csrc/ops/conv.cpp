@@ -476,8 +476,9 @@ Tensor col2im(const Tensor& input, const IntList& output_size, const IntList& ke
   ConvGeometry g;
   g.C = rows / K, g.H = osz[0], g.W = osz[1];
   fold_params(g, ks, dilation, padding, stride, op);
-  TGX_CHECK(mul_ck(g.OH, g.OW, op) == L, ValueError, "[", op, "] given output_size=", osz, ", kernel_size=",
-            ks, ", dilation=", dilation, ", padding=", padding, ", stride=", stride,
+  TGX_CHECK(mul_ck(g.OH, g.OW, op) == L, ValueError, "[", op, "] given output_size=", osz,
+            ", kernel_size=", ks, ", dilation=", IntList{g.dh, g.dw}, ", padding=",
+            IntList{g.ph, g.pw}, ", stride=", IntList{g.sh, g.sw},
             ", expected size of input's dimension ", nd - 1,
             " to match the calculated number of sliding blocks ", g.OH, " * ", g.OW, " = ",
             g.OH * g.OW, ", but got input.size(", nd - 1, ")=", L);
