@@ -14,7 +14,11 @@ IntList int_list(py::handle h, const char* name, const char* op) {
     TGX_CHECK(py::isinstance<py::int_>(x) && !py::isinstance<py::bool_>(x), TypeError, "[", op,
               "] ", name, " must be an int or a tuple of ints, got ",
               std::string(py::str(py::type::of(x).attr("__name__"))));
-    return x.cast<int64_t>();
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(x.ptr(), &overflow);
+    TGX_CHECK(!overflow, ValueError, "[", op, "] ", name, " value ",
+              std::string(py::str(x)), " is out of range");
+    return int64_t(v);
   };
   if (py::isinstance<py::int_>(h)) return {one(h)};
   TGX_CHECK(py::isinstance<py::sequence>(h) && !py::isinstance<py::str>(h), TypeError, "[", op,
