@@ -2,7 +2,7 @@
 
 conv2d forward and forward+backward (grads of input, weight and bias) at the issue's size
 (64x3x32x32, 16 3x3 filters, padding 1) and at a second layer's size (64x16x14x14 -> 32), with
-2 threads (the target's setting); NumPy runs the forward as sliding windows + tensordot.
+2 threads (the target's setting; the first forward also with 1); NumPy runs the forward as sliding windows + tensordot.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def cases(quick, Case, tgx, torch):
                 fns["torch"] = step(torch, x, w, b)
             return fns
 
+        if shape == SPECS[0][0]:  # one thread too: the kernels without threading noise
+            out.append(Case("conv2d forward", size, make_fwd, flops, "GFLOP/s", threads=1))
         out.append(Case("conv2d forward", size, make_fwd, flops, "GFLOP/s", threads=THREADS))
         out.append(Case("conv2d fwd+bwd", size, make_bwd, 3 * flops, "GFLOP/s", threads=THREADS))
     return out

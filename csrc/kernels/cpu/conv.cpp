@@ -298,8 +298,13 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
             im2col_block(g, xg, p.Cg, l0, l1, panel, nb);
             bp = panel, ld = nb;
           }
-          // acc_g (Og x CgK) += gy block (Og x nb) @ panel^T (nb x CgK)
-          gemm_nt(p.Og, p.CgK, nb, yg + l0, p.L, bp, ld, ag, p.CgK);
+          // acc_g (Og x CgK) += gy block (Og x nb) @ panel^T (nb x CgK); with one chunk (few
+          // images), the rows of acc_g are spread over the threads instead
+          const double work = double(p.Og) * double(p.CgK) * double(nb);
+          const int64_t row_grain = chunks == 1 && work >= double(1 << 18) ? 4 : p.Og;
+          parallel_for(0, p.Og, row_grain, [&](int64_t r0, int64_t r1) {
+            gemm_nt(r1 - r0, p.CgK, nb, yg + r0 * p.L + l0, p.L, bp, ld, ag + r0 * p.CgK, p.CgK);
+          });
         }
       }
     }
