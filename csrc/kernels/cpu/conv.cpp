@@ -156,7 +156,7 @@ template <typename T> T* scratch(size_t n) {
 
 // The layout shared by the three maps.
 struct Plan {
-  int64_t Cg, Og, K, CgK, L, HW, lb;
+  int64_t Cg, Og, K, CgK, L, HW, lb, ld;  // lb columns per panel block, ld its row stride
   bool direct;  // 1x1, stride 1, no padding: the image is its own panel
 };
 
@@ -171,6 +171,10 @@ Plan make_plan(const ConvGeometry& g) {
   // Panels of about 256 KiB (in L2 beside the GEMM's packed blocks), at least 64 columns.
   const int64_t target = (int64_t(1) << 18) / int64_t(sizeof(T));
   p.lb = p.direct ? p.L : std::min(p.L, std::max<int64_t>(64, target / std::max<int64_t>(1, p.CgK)));
+  // Panel rows a little longer than a multiple of 64 bytes: rows a power of two apart (1024
+  // floats = 4 KiB) would all fall into the same L1 set while the GEMM walks down a column.
+  constexpr int64_t kLine = 64 / int64_t(sizeof(T));
+  p.ld = (p.lb + kLine - 1) / kLine * kLine + kLine;
   return p;
 }
 
@@ -207,7 +211,7 @@ void forward(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   const T* b = static_cast<const T*>(buf.b);
   T* y = static_cast<T*>(buf.out);
   for_images(g.N, double(g.O) * double(p.CgK) * double(p.L), [&](int64_t n) {
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.lb));
+    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       const T* xg = x + (n * g.C + gi * p.Cg) * p.HW;
       const T* wg = w + gi * p.Og * p.CgK;
@@ -217,8 +221,8 @@ void forward(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
         const T* bp = xg + l0;
         int64_t ld = p.L;
         if (!p.direct) {
-          im2col_block(g, xg, p.Cg, l0, l1, panel, nb);
-          bp = panel, ld = nb;
+          im2col_block(g, xg, p.Cg, l0, l1, panel, p.ld);
+          bp = panel, ld = p.ld;
         }
         gemm(dt, p.Og, nb, p.CgK, wg, p.CgK, 1, bp, ld, 1, yg + l0, p.L, false);
         if (b) {
@@ -243,7 +247,7 @@ void input_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   for_images(g.N, double(g.O) * double(p.CgK) * double(p.L), [&](int64_t n) {
     T* img = dx + n * g.C * p.HW;
     if (!p.direct) std::fill(img, img + g.C * p.HW, T(0));
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.lb));
+    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       T* xg = img + gi * p.Cg * p.HW;
       const T* wg = w + gi * p.Og * p.CgK;
@@ -254,8 +258,8 @@ void input_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
       }
       for (int64_t l0 = 0; l0 < p.L; l0 += p.lb) {
         const int64_t l1 = std::min(p.L, l0 + p.lb), nb = l1 - l0;
-        gemm(dt, p.CgK, nb, p.Og, wg, 1, p.CgK, yg + l0, p.L, 1, panel, nb, false);
-        col2im_block(g, panel, p.Cg, l0, l1, nb, xg);
+        gemm(dt, p.CgK, nb, p.Og, wg, 1, p.CgK, yg + l0, p.L, 1, panel, p.ld, false);
+        col2im_block(g, panel, p.Cg, l0, l1, p.ld, xg);
       }
     }
     if (b) {
@@ -283,7 +287,7 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   std::vector<std::vector<T>> extra(size_t(chunks - 1), std::vector<T>(size_t(wn), T(0)));
   auto run_chunk = [&](int64_t ck) {
     T* acc = ck == 0 ? dw : extra[size_t(ck - 1)].data();
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.lb));
+    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
     const int64_t n0 = g.N * ck / chunks, n1 = g.N * (ck + 1) / chunks;
     for (int64_t n = n0; n < n1; ++n) {
       for (int64_t gi = 0; gi < g.groups; ++gi) {
@@ -295,8 +299,8 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
           const T* bp = xg + l0;
           int64_t ld = p.L;
           if (!p.direct) {
-            im2col_block(g, xg, p.Cg, l0, l1, panel, nb);
-            bp = panel, ld = nb;
+            im2col_block(g, xg, p.Cg, l0, l1, panel, p.ld);
+            bp = panel, ld = p.ld;
           }
           // acc_g (Og x CgK) += gy block (Og x nb) @ panel^T (nb x CgK); with one chunk (few
           // images), the rows of acc_g are spread over the threads instead
