@@ -284,6 +284,9 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   int64_t chunks = 1;
   const int nt = get_num_threads();
   if (nt > 1 && g.N >= nt && macs * double(g.N) >= double(1 << 18)) chunks = nt;
+  // at most ~64 MiB of extra accumulators (big weights and many threads)
+  const int64_t cap = 1 + (int64_t(1) << 26) / std::max<int64_t>(1, wn * int64_t(sizeof(T)));
+  chunks = std::min(chunks, cap);
   std::vector<std::vector<T>> extra(size_t(chunks - 1), std::vector<T>(size_t(wn), T(0)));
   auto run_chunk = [&](int64_t ck) {
     T* acc = ck == 0 ? dw : extra[size_t(ck - 1)].data();
