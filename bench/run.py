@@ -414,7 +414,7 @@ def training_cases():
 # Areas with their own case files (bench/cases_<area>.py). Each defines
 #   cases(quick, Case, tgx, torch) -> list of Case
 #   targets(results, check, where, ratio) -> None   (adds rows with check(desc, rows, metric, minimum))
-EXTRA_CASE_MODULES = ("cases_conv", "cases_rnn", "cases_attention")
+EXTRA_CASE_MODULES = ("cases_conv", "cases_cnn", "cases_rnn", "cases_attention")
 
 
 def _extra_modules():

@@ -13,31 +13,6 @@ from tinygrad_ext import nn
 from tinygrad_ext.utils.data import DataLoader, TensorDataset
 
 
-class _SGD:
-    """SGD with momentum, used only until tinygrad_ext.optim.SGD is available."""
-
-    def __init__(self, params, lr, momentum=0.0):
-        self.params, self.lr, self.momentum = list(params), lr, momentum
-        self.bufs = [None] * len(self.params)
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @tgx.no_grad()
-    def step(self):
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if self.momentum:
-                self.bufs[i] = (
-                    g.clone() if self.bufs[i] is None else self.bufs[i] * self.momentum + g
-                )
-                g = self.bufs[i]
-            p -= self.lr * g
-
-
 def evaluate(model, loader):
     model.eval()
     correct = total = 0
@@ -67,8 +42,7 @@ def main(argv=None):
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1), nn.Linear(128, 10))
     print(model)
     loss_fn = nn.CrossEntropyLoss()
-    make_sgd = getattr(tgx.optim, "SGD", None) or _SGD
-    optimizer = make_sgd(model.parameters(), lr=0.05, momentum=0.9)
+    optimizer = tgx.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
     for epoch in range(epochs):
         model.train()

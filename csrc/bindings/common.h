@@ -64,6 +64,7 @@ void init_conv(py::module_& m);
 void init_pool(py::module_& m);
 void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
+void init_norm(py::module_& m);
 
 }  // namespace tgx::bind
 

@@ -97,4 +97,5 @@ PYBIND11_MODULE(_C, m) {
   init_pool(m);
   init_rnn(m);
   init_attention(m);
+  init_norm(m);
 }

@@ -37,6 +37,15 @@ Arch cpu_arch() {
   return arch;
 }
 
+bool avx512_enabled() {
+  static const bool on = [] {
+    const char* off = std::getenv("TGX_NO_AVX512");
+    if (off && *off && std::strcmp(off, "0") != 0) return false;
+    return cpu_arch() == Arch::AVX2 && cpu_has_avx512f();
+  }();
+  return on;
+}
+
 const char* arch_name(Arch a) { return a == Arch::AVX2 ? "avx2+fma" : "portable"; }
 
 }  // namespace tgx::cpu

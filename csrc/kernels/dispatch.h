@@ -10,6 +10,9 @@ Arch cpu_arch();             // selected once, at first use
 const char* arch_name(Arch a);
 bool cpu_has_avx2_fma();     // what the CPU supports, whatever was selected
 bool cpu_has_avx512f();
+// AVX-512 code paths inside the avx2 build (GEMM micro-kernel, float32 math): the CPU has
+// avx512f, the avx2 build was selected, and TGX_NO_AVX512 is unset or 0. Decided once.
+bool avx512_enabled();
 
 }  // namespace tgx::cpu
 

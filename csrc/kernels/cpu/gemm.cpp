@@ -284,6 +284,28 @@ void pack_a(int mr_, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t cs
   return pack_a_mr<T, 6>(mc, kc, a, rsa, csa, buf);
 }
 
+#if defined(TGX_GEMM_AVX2)
+// dst[i * lds + j] = src[j * ls + i] for an 8 x 8 float block.
+inline void transpose8x8(const float* src, int64_t ls, float* dst, int64_t lds) {
+  __m256 r[8], t[8];
+  for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * ls);
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    r[j] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int j = 0; j < 4; ++j) {
+    _mm256_storeu_ps(dst + j * lds, _mm256_permute2f128_ps(r[j], r[j + 4], 0x20));
+    _mm256_storeu_ps(dst + (j + 4) * lds, _mm256_permute2f128_ps(r[j], r[j + 4], 0x31));
+  }
+}
+#endif
+
 // A kc x nc block of B (element (p, j) at b[p*rsb + j*csb]) -> NR-wide panels,
 // buf[panel*NR*kc + p*NR + c], zero padded.
 template <typename T>
@@ -299,7 +321,16 @@ void pack_b(int NR, int64_t nc, int64_t kc, const T* b, int64_t rsb, int64_t csb
         std::fill(buf + p * NR + nr, buf + (p + 1) * NR, T(0));
       }
     } else {
-      for (int64_t p = 0; p < kc; ++p)
+      int64_t p0 = 0;
+#if defined(TGX_GEMM_AVX2)
+      // B^T (columns contiguous): 8x8 register transposes for whole 8-column groups.
+      if constexpr (std::is_same_v<T, float>) {
+        if (rsb == 1 && nr == NR && NR % 8 == 0)
+          for (; p0 + 8 <= kc; p0 += 8)
+            for (int c = 0; c < NR; c += 8) transpose8x8(bp + p0 + c * csb, csb, buf + p0 * NR + c, NR);
+      }
+#endif
+      for (int64_t p = p0; p < kc; ++p)
         for (int c = 0; c < NR; ++c) buf[p * NR + c] = c < nr ? bp[p * rsb + c * csb] : T(0);
     }
     buf += NR * kc;

@@ -104,3 +104,75 @@ inline float load(const float* p) { return *p; }
 #endif
 
 }  // namespace tgx::cpu::TGX_ARCH_NS::vec
+
+// ---- AVX-512 (16 x float), in the avx2 build only, compiled for avx512f by pragma ----------
+// Same free functions in namespace vec512; simd_math.h instantiates its polynomials there too.
+// Callers must check cpu::avx512_enabled() before running any of it.
+#if defined(TGX_VEC_AVX2) && defined(__GNUC__) && !defined(__clang__)
+#define TGX_VEC_AVX512 1
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace tgx::cpu::TGX_ARCH_NS::vec512 {
+
+struct MaskF { __mmask16 m; };
+struct VecI {
+  __m512i v;
+  VecI() = default;
+  VecI(int32_t x) : v(_mm512_set1_epi32(x)) {}
+  explicit VecI(__m512i x) : v(x) {}
+};
+struct VecF {
+  __m512 v;
+  VecF() = default;
+  VecF(float x) : v(_mm512_set1_ps(x)) {}
+  explicit VecF(__m512 x) : v(x) {}
+};
+
+inline VecI bits(VecF a) { return VecI(_mm512_castps_si512(a.v)); }
+inline VecF from_bits(VecI i) { return VecF(_mm512_castsi512_ps(i.v)); }
+inline VecF operator+(VecF a, VecF b) { return VecF(_mm512_add_ps(a.v, b.v)); }
+inline VecF operator-(VecF a, VecF b) { return VecF(_mm512_sub_ps(a.v, b.v)); }
+inline VecF operator*(VecF a, VecF b) { return VecF(_mm512_mul_ps(a.v, b.v)); }
+inline VecF operator/(VecF a, VecF b) { return VecF(_mm512_div_ps(a.v, b.v)); }
+inline VecF operator-(VecF a) {
+  return VecF(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(INT32_MIN))));
+}
+inline MaskF operator<(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ)}; }
+inline MaskF operator<=(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_LE_OQ)}; }
+inline MaskF operator>(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ)}; }
+inline MaskF operator>=(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GE_OQ)}; }
+inline MaskF operator==(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ)}; }
+inline MaskF operator|(MaskF a, MaskF b) { return {__mmask16(a.m | b.m)}; }
+inline MaskF operator&(MaskF a, MaskF b) { return {__mmask16(a.m & b.m)}; }
+
+inline VecF fmadd(VecF a, VecF b, VecF c) { return VecF(_mm512_fmadd_ps(a.v, b.v, c.v)); }
+inline VecF select(MaskF m, VecF a, VecF b) { return VecF(_mm512_mask_blend_ps(m.m, b.v, a.v)); }
+inline VecF vmin(VecF a, VecF b) { return VecF(_mm512_min_ps(a.v, b.v)); }
+inline VecF vmax(VecF a, VecF b) { return VecF(_mm512_max_ps(a.v, b.v)); }
+inline VecF vabs(VecF a) {
+  return VecF(_mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a.v), _mm512_set1_epi32(0x7fffffff))));
+}
+inline VecF copysign_(VecF mag, VecF sgn) {
+  const __m512i s = _mm512_and_epi32(_mm512_castps_si512(sgn.v), _mm512_set1_epi32(INT32_MIN));
+  return VecF(_mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(mag.v), s)));
+}
+inline MaskF isnan_(VecF a) { return {_mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q)}; }
+inline bool any(MaskF m) { return m.m != 0; }
+inline bool all(MaskF m) { return m.m == 0xffff; }
+inline VecF load(const float* p) { return VecF(_mm512_loadu_ps(p)); }
+inline void store(float* p, VecF v) { _mm512_storeu_ps(p, v.v); }
+
+inline VecI operator+(VecI a, VecI b) { return VecI(_mm512_add_epi32(a.v, b.v)); }
+inline VecI operator-(VecI a, VecI b) { return VecI(_mm512_sub_epi32(a.v, b.v)); }
+inline VecI wsub(VecI a, VecI b) { return a - b; }  // lanes wrap
+inline VecI operator&(VecI a, VecI b) { return VecI(_mm512_and_epi32(a.v, b.v)); }
+inline VecI shl(VecI i, int n) { return VecI(_mm512_slli_epi32(i.v, unsigned(n))); }
+inline VecI sra(VecI i, int n) { return VecI(_mm512_srai_epi32(i.v, unsigned(n))); }
+inline VecF to_float(VecI i) { return VecF(_mm512_cvtepi32_ps(i.v)); }
+
+template <class V> struct Traits;
+template <> struct Traits<VecF> { using I = VecI; using M = MaskF; static constexpr int lanes = 16; };
+
+}  // namespace tgx::cpu::TGX_ARCH_NS::vec512
+#pragma GCC pop_options
+#endif

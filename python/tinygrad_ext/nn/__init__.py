@@ -1,6 +1,6 @@
 """tinygrad_ext.nn: modules, layers, losses, init and functional (torch.nn's names and defaults)."""
 
-from . import functional, init, utils  # noqa: F401
+from . import conv, functional, init, pooling, rnn, transformer, utils  # noqa: F401  # noqa: E402
 from .activation import (
     CELU,
     ELU,
@@ -22,7 +22,8 @@ from .activation import (
     Tanh,
 )
 from .container import ModuleDict, ModuleList, Sequential
-from .dropout import Dropout
+from .conv import *  # noqa: E402,F401,F403
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .functional import accuracy, l1_penalty, l2_penalty, zero_one_loss  # noqa: F401
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
@@ -43,11 +44,8 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Buffer, Parameter
-
-from . import conv, pooling, rnn, transformer  # noqa: E402
-from .conv import *  # noqa: E402,F401,F403
 from .pooling import *  # noqa: E402,F401,F403
 from .rnn import *  # noqa: E402,F401,F403
 from .transformer import *  # noqa: E402,F401,F403
@@ -65,10 +63,13 @@ __all__ = [
     "Flatten",
     "Unflatten",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
     "Embedding",
     "BatchNorm1d",
     "BatchNorm2d",
     "LayerNorm",
+    "GroupNorm",
     "ReLU",
     "ReLU6",
     "LeakyReLU",

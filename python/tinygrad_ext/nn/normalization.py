@@ -138,3 +138,51 @@ class LayerNorm(Module):
             f"elementwise_affine={self.elementwise_affine}, "
             f"bias={self.use_bias}"
         )
+
+
+class GroupNorm(Module):
+    """Normalises (N, C, *) over groups of C / num_groups channels (F.group_norm), with a
+    per-channel affine weight and bias."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__()
+        if device is not None:
+            _C._check_device(device, "GroupNorm")
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dtype = dtype or _C.float32
+        if affine:
+            self.weight = Parameter(_C.ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(_C.zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
