@@ -25,7 +25,8 @@ class FakeTerminal(io.StringIO):
 
 def png_size(path):
     """(width, height) from a PNG's IHDR chunk, after checking the signature."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     assert data[:8] == PNG_SIGNATURE
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24]), len(data)
