@@ -40,23 +40,32 @@ template <typename T> void tanh_inplace(T* p, int64_t n) {
   }
 }
 
-// C (m x n, row stride ldc) = alpha * A (m x k) @ B + beta * C, with B given by its strides.
+// C (m x n, element (i, j) at c[i * rsc + j * csc]) = A (m x k) @ B (k x n) + beta * C.
 template <typename T>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, const T* b, int64_t rsb,
-          int64_t csb, T* c, int64_t ldc, int beta) {
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa, const T* b,
+          int64_t rsb, int64_t csb, T* c, int64_t rsc, int64_t csc, int beta) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (beta == 0)
-      for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, size_t(n) * sizeof(T));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) c[i * rsc + j * csc] = T(0);
     return;
   }
   GemmArgs g;
   g.m = m, g.n = n, g.k = k;
-  g.a = a, g.rsa = rsa, g.csa = 1;
+  g.a = a, g.rsa = rsa, g.csa = csa;
   g.b = b, g.rsb = rsb, g.csb = csb;
-  g.c = c, g.rsc = ldc, g.csc = 1;
+  g.c = c, g.rsc = rsc, g.csc = csc;
   gemm_kernel(std::is_same_v<T, float> ? DType::Float32 : DType::Float64, g, Scalar::from_int(1),
               Scalar::from_int(beta));
+}
+
+// C (B x GH, row stride ldc) (+)= h (B x H) @ W^T for W (GH x H) row-major. Computed as
+// C^T = W @ h^T: W is then the GEMM's A operand, read in place (no per-step packing of the
+// weights), and only the small h^T is packed.
+template <typename T>
+void gemm_hwt(int64_t B, int64_t GH, int64_t H, const T* h, const T* w, T* c, int64_t ldc, int beta) {
+  gemm<T>(GH, B, H, w, H, 1, h, 1, H, c, 1, ldc, beta);
 }
 
 struct Layout {
@@ -88,9 +97,9 @@ void forward(const RnnArgs& a) {
     T* hn = hb + L.next_slot(t) * L.BH;
     T* out = static_cast<T*>(a.out) + t * L.BH;
     if (a.mode == RnnMode::Gru) {
-      gemm<T>(L.B, GH, H, hp, H, w, 1, H, hh.data(), GH, 0);
+      gemm_hwt<T>(L.B, GH, H, hp, w, hh.data(), GH, 0);
     } else {
-      gemm<T>(L.B, GH, H, hp, H, w, 1, H, gt, GH, 1);  // gates += h @ W_hh^T
+      gemm_hwt<T>(L.B, GH, H, hp, w, gt, GH, 1);  // gates += h @ W_hh^T
     }
     for (int64_t b = 0; b < L.B; ++b) {
       const T* hpb = hp + b * H;
@@ -217,7 +226,7 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
         }
       }
     }
-    gemm<T>(L.B, H, GH, dgh, GH, w, H, 1, dhp.data(), H, 1);  // dh_prev += dG @ W_hh
+    gemm<T>(L.B, H, GH, dgh, GH, 1, w, H, 1, dhp.data(), H, 1, 1);  // dh_prev += dG @ W_hh
     dh.swap(dhp);
   }
   if (ga.dh0) std::memcpy(ga.dh0, dh.data(), size_t(L.BH) * sizeof(T));
@@ -244,8 +253,8 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
     const T* tx = static_cast<const T*>(ta.txg) + t * L.B * GH;
     const T* hp = hb + L.prev_slot(t) * L.BH;
     T* tout = static_cast<T*>(ta.tout) + t * L.BH;
-    gemm<T>(L.B, GH, H, th.data(), H, w, 1, H, thh.data(), GH, 0);
-    if (tw) gemm<T>(L.B, GH, H, hp, H, tw, 1, H, thh.data(), GH, 1);
+    gemm_hwt<T>(L.B, GH, H, th.data(), w, thh.data(), GH, 0);
+    if (tw) gemm_hwt<T>(L.B, GH, H, hp, tw, thh.data(), GH, 1);
     for (int64_t b = 0; b < L.B; ++b) {
       T* thb = th.data() + b * H;
       if (!L.active(b, t)) {

@@ -18,7 +18,7 @@ def _read(name: str) -> str:
 
 
 def load_hamlet() -> str:
-    """The full text of Hamlet as plain ASCII (172,003 characters, 65 distinct), speeches as
+    """The full text of Hamlet as plain ASCII (172,003 characters, 64 distinct), speeches as
     ``NAME:`` then the lines, a blank line between speeches; no act/scene headings or stage
     directions. Public domain (see DATA_LICENSE.md)."""
     return _read("hamlet")
