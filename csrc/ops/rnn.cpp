@@ -62,11 +62,15 @@ struct State {
     a.cbuf = cbuf ? cbuf->raw() : nullptr, a.hn_lin = hn_lin ? hn_lin->raw() : nullptr;
     return a;
   }
-  // The state before each time step, (T * B, H).
-  Tensor prev_states() const { return reshape(narrow(hbuf, 0, reverse ? 1 : 0, T), {T * B, H}); }
+  // The state before each time step as an (H, T * B) matrix (a view of hbuf).
+  Tensor prev_states() const { return reshape(narrow(hbuf, 1, reverse ? 1 : 0, T), {H, T * B}); }
 };
 
 Tensor contig(const Tensor& t) { return t ? contiguous(t) : nullptr; }
+// (B, H) <-> the kernels' feature-major (H, B); (T, B, H) <-> (H, T, B).
+Tensor to_fm(const Tensor& t) { return t ? contiguous(transpose_2d(t)) : nullptr; }
+Tensor seq_to_fm(const Tensor& t) { return t ? contiguous(permute(t, {2, 0, 1})) : nullptr; }
+Tensor seq_from_fm(const Tensor& t) { return contiguous(permute(t, {1, 2, 0})); }
 
 TensorList backward(const State& st, const TensorList& g, const Tensor& x, const Tensor& w_ih,
                     const Tensor& w_hh, const std::vector<bool>& needs, const char* op) {
@@ -74,12 +78,12 @@ TensorList backward(const State& st, const TensorList& g, const Tensor& x, const
             "] double backward through a recurrent layer is not supported (as cuDNN RNNs); "
             "use create_graph=False");
   const DType dt = x->dtype;
-  const int64_t GH = st.G * st.H;
-  Tensor dout = contig(g[0]), dhn = contig(g[1]), dcn = g.size() > 2 ? contig(g[2]) : nullptr;
-  Tensor dgx = empty({st.T, st.B, GH}, dt);
-  Tensor dgh = st.mode == RnnMode::Gru ? empty({st.T, st.B, GH}, dt) : dgx;
-  Tensor dh0 = empty({st.B, st.H}, dt);
-  Tensor dc0 = st.mode == RnnMode::Lstm ? empty({st.B, st.H}, dt) : nullptr;
+  const int64_t GH = st.G * st.H, TB = st.T * st.B;
+  Tensor dout = seq_to_fm(g[0]), dhn = to_fm(g[1]), dcn = g.size() > 2 ? to_fm(g[2]) : nullptr;
+  Tensor dgx = empty({GH, st.T, st.B}, dt);
+  Tensor dgh = st.mode == RnnMode::Gru ? empty({GH, st.T, st.B}, dt) : dgx;
+  Tensor dh0 = empty({st.H, st.B}, dt);
+  Tensor dc0 = st.mode == RnnMode::Lstm ? empty({st.H, st.B}, dt) : nullptr;
   Tensor whh = contiguous(w_hh);
   RnnArgs a = st.args(whh, nullptr);
   RnnGradArgs ga;
@@ -87,43 +91,43 @@ TensorList backward(const State& st, const TensorList& g, const Tensor& x, const
   ga.dcn = dcn ? dcn->raw() : nullptr;
   ga.dgx = dgx->raw(), ga.dgh = dgh->raw(), ga.dh0 = dh0->raw(), ga.dc0 = dc0 ? dc0->raw() : nullptr;
   TGX_KERNEL(rnn_backward_kernel)(dt, a, ga);
-  Tensor gx2 = reshape(dgx, {st.T * st.B, GH}), gh2 = reshape(dgh, {st.T * st.B, GH});
+  Tensor gx2 = reshape(dgx, {GH, TB}), gh2 = reshape(dgh, {GH, TB});  // (GH, T * B)
   TensorList r(7);
-  if (needs[0]) r[0] = reshape(mm(gx2, w_ih), {st.T, st.B, st.I});
-  if (needs[1]) r[1] = dh0;
-  if (needs[2]) r[2] = dc0;
-  if (needs[3]) r[3] = mm(transpose_2d(gx2), reshape(x, {st.T * st.B, st.I}));
-  if (needs[4]) r[4] = mm(transpose_2d(gh2), st.prev_states());
-  if (needs[5]) r[5] = sum(gx2, {0});
-  if (needs[6]) r[6] = sum(gh2, {0});
+  if (needs[0]) r[0] = reshape(mm(transpose_2d(gx2), w_ih), {st.T, st.B, st.I});
+  if (needs[1]) r[1] = transpose_2d(dh0);
+  if (needs[2]) r[2] = transpose_2d(dc0);
+  if (needs[3]) r[3] = mm(gx2, reshape(x, {TB, st.I}));
+  if (needs[4]) r[4] = mm(gh2, transpose_2d(st.prev_states()));
+  if (needs[5]) r[5] = sum(gx2, {1});
+  if (needs[6]) r[6] = sum(gh2, {1});
   return r;
 }
 
 TensorList tangent(const State& st, const TensorList& tg, const TensorList& in) {
   const Tensor &x = in[0], &w_ih = in[3], &w_hh = in[4];
   const DType dt = x->dtype;
-  const int64_t GH = st.G * st.H;
+  const int64_t GH = st.G * st.H, TB = st.T * st.B;
   const bool gru = st.mode == RnnMode::Gru;
   autograd::GradModeGuard no_grad(false);
-  Tensor x2 = reshape(x, {st.T * st.B, st.I});
-  Tensor txg = zeros({st.T * st.B, GH}, dt);
-  if (tg[0]) txg = add_opt(txg, mm(reshape(tg[0], {st.T * st.B, st.I}), transpose_2d(w_ih)));
-  if (tg[3]) txg = add_opt(txg, mm(x2, transpose_2d(tg[3])));
-  if (tg[5]) txg = add_opt(txg, tg[5]);
-  if (tg[6] && !gru) txg = add_opt(txg, tg[6]);
+  Tensor xt = transpose_2d(reshape(x, {TB, st.I}));  // (I, T * B)
+  Tensor txg = zeros({GH, TB}, dt);
+  if (tg[0]) txg = add_opt(txg, mm(w_ih, transpose_2d(reshape(tg[0], {TB, st.I}))));
+  if (tg[3]) txg = add_opt(txg, mm(tg[3], xt));
+  if (tg[5]) txg = add_opt(txg, reshape(tg[5], {GH, 1}));
+  if (tg[6] && !gru) txg = add_opt(txg, reshape(tg[6], {GH, 1}));
   txg = contiguous(txg);
-  Tensor whh = contiguous(w_hh), tw = contig(tg[4]), th0 = contig(tg[1]), tc0 = contig(tg[2]);
+  Tensor whh = contiguous(w_hh), tw = contig(tg[4]), th0 = to_fm(tg[1]), tc0 = to_fm(tg[2]);
   Tensor tbhh = gru ? contig(tg[6]) : nullptr;
-  Tensor tout = empty({st.T, st.B, st.H}, dt), thn = empty({st.B, st.H}, dt);
-  Tensor tcn = st.mode == RnnMode::Lstm ? empty({st.B, st.H}, dt) : nullptr;
+  Tensor tout = empty({st.H, st.T, st.B}, dt), thn = empty({st.H, st.B}, dt);
+  Tensor tcn = st.mode == RnnMode::Lstm ? empty({st.H, st.B}, dt) : nullptr;
   RnnArgs a = st.args(whh, nullptr);
   RnnTangentArgs ta;
   ta.txg = txg->raw(), ta.tw_hh = tw ? tw->raw() : nullptr, ta.tb_hh = tbhh ? tbhh->raw() : nullptr;
   ta.th0 = th0 ? th0->raw() : nullptr, ta.tc0 = tc0 ? tc0->raw() : nullptr;
   ta.tout = tout->raw(), ta.thn = thn->raw(), ta.tcn = tcn ? tcn->raw() : nullptr;
   TGX_KERNEL(rnn_tangent_kernel)(dt, a, ta);
-  TensorList r{tout, thn};
-  if (tcn) r.push_back(tcn);
+  TensorList r{seq_from_fm(tout), contiguous(transpose_2d(thn))};
+  if (tcn) r.push_back(contiguous(transpose_2d(tcn)));
   return r;
 }
 
@@ -175,29 +179,31 @@ std::vector<Tensor> rnn_layer(const std::string& mode_name, const Tensor& x, con
   {
     autograd::GradModeGuard no_grad(false);
     autograd::FwGradDisabledGuard pause;
-    Tensor x2 = reshape(x, {T * B, I});
+    // All input projections at once: gates (G*H, T*B) = W_ih @ x^T + b (feature-major).
+    Tensor xt = transpose_2d(reshape(x, {T * B, I}));
     Tensor bias = mode == RnnMode::Gru ? b_ih : add_opt(b_ih, b_hh);
-    Tensor xg = bias ? addmm(bias, x2, transpose_2d(w_ih), Scalar::from_int(1), Scalar::from_int(1))
-                     : mm(x2, transpose_2d(w_ih));
-    st.gates = reshape(contiguous(xg), {T, B, G * H});
+    Tensor xg = bias ? addmm(reshape(bias, {G * H, 1}), w_ih, xt, Scalar::from_int(1), Scalar::from_int(1))
+                     : mm(w_ih, xt);
+    st.gates = reshape(contiguous(xg), {G * H, T, B});
     const int64_t first = reverse ? T : 0;
-    st.hbuf = empty({T + 1, B, H}, dt);
-    Tensor s0 = select(st.hbuf, 0, first);
-    h0 ? copy_(s0, h0) : fill_(s0, Scalar::from_int(0));
+    st.hbuf = empty({H, T + 1, B}, dt);
+    Tensor s0 = select(st.hbuf, 1, first);
+    h0 ? copy_(s0, transpose_2d(h0)) : fill_(s0, Scalar::from_int(0));
     if (mode == RnnMode::Lstm) {
-      st.cbuf = empty({T + 1, B, H}, dt);
-      Tensor c = select(st.cbuf, 0, first);
-      c0 ? copy_(c, c0) : fill_(c, Scalar::from_int(0));
+      st.cbuf = empty({H, T + 1, B}, dt);
+      Tensor c = select(st.cbuf, 1, first);
+      c0 ? copy_(c, transpose_2d(c0)) : fill_(c, Scalar::from_int(0));
     }
-    if (mode == RnnMode::Gru) st.hn_lin = empty({T, B, H}, dt);
-    out = empty({T, B, H}, dt);
+    if (mode == RnnMode::Gru) st.hn_lin = empty({H, T, B}, dt);
+    Tensor out_fm = empty({H, T, B}, dt);
     Tensor whh = contiguous(w_hh), bhh = mode == RnnMode::Gru ? contig(b_hh) : nullptr;
     RnnArgs a = st.args(whh, bhh);
-    a.out = out->raw();
+    a.out = out_fm->raw();
     TGX_KERNEL(rnn_forward_kernel)(dt, a);
+    out = seq_from_fm(out_fm);
     const int64_t last = reverse ? 0 : T;
-    hn = clone(select(st.hbuf, 0, last));
-    if (st.cbuf) cn = clone(select(st.cbuf, 0, last));
+    hn = contiguous(transpose_2d(select(st.hbuf, 1, last)));
+    if (st.cbuf) cn = contiguous(transpose_2d(select(st.cbuf, 1, last)));
   }
   TensorList outs{out, hn};
   if (cn) outs.push_back(cn);

@@ -60,94 +60,119 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
               Scalar::from_int(beta));
 }
 
-// C (B x GH, row stride ldc) (+)= h (B x H) @ W^T for W (GH x H) row-major. Computed as
-// C^T = W @ h^T: W is then the GEMM's A operand, read in place (no per-step packing of the
-// weights), and only the small h^T is packed.
-template <typename T>
-void gemm_hwt(int64_t B, int64_t GH, int64_t H, const T* h, const T* w, T* c, int64_t ldc, int beta) {
-  gemm<T>(GH, B, H, w, H, 1, h, 1, H, c, 1, ldc, beta);
-}
-
 struct Layout {
-  int64_t T, B, H, G, GH, BH;
+  int64_t T, B, H, G, GH, TB, SB;
   bool rev;
   const int64_t* len;
   explicit Layout(const RnnArgs& a)
-      : T(a.T), B(a.B), H(a.H), G(rnn_gates(a.mode)), GH(G * a.H), BH(a.B * a.H), rev(a.reverse),
-        len(a.lengths) {}
+      : T(a.T), B(a.B), H(a.H), G(rnn_gates(a.mode)), GH(G * a.H), TB(a.T * a.B),
+        SB((a.T + 1) * a.B), rev(a.reverse), len(a.lengths) {}
   int64_t time(int64_t s) const { return rev ? T - 1 - s : s; }
   int64_t prev_slot(int64_t t) const { return rev ? t + 1 : t; }
   int64_t next_slot(int64_t t) const { return rev ? t : t + 1; }
-  bool active(int64_t b, int64_t t) const { return !len || t < len[b]; }
+  // m[b] = 1 if row b is active at time t, else 0; returns whether every row is active.
+  template <typename T> bool mask(int64_t t, std::vector<T>& m) const {
+    bool all = true;
+    for (int64_t b = 0; b < B; ++b) {
+      const bool on = !len || t < len[b];
+      m[size_t(b)] = on ? T(1) : T(0);
+      all = all && on;
+    }
+    return all;
+  }
 };
+
+// W (GH x H, row-major) @ S, S a (H x B) block with row stride ldb, into C (row stride ldc).
+template <typename T>
+void gemm_w_state(const Layout& L, const T* w, const T* s, int64_t ldb, T* c, int64_t ldc, int beta) {
+  gemm<T>(L.GH, L.B, L.H, w, L.H, 1, s, ldb, 1, c, ldc, 1, beta);
+}
 
 template <typename T>
 void forward(const RnnArgs& a) {
   const Layout L(a);
-  const int64_t H = L.H, GH = L.GH;
+  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB;
   const T* w = static_cast<const T*>(a.w_hh);
   const T* bhh = static_cast<const T*>(a.b_hh);
   T* hb = static_cast<T*>(a.hbuf);
   T* cb = static_cast<T*>(a.cbuf);
-  std::vector<T> hh(a.mode == RnnMode::Gru ? size_t(L.B * GH) : 0);
+  T* out = static_cast<T*>(a.out);
+  const bool gru = a.mode == RnnMode::Gru;
+  std::vector<T> hh(gru ? size_t(L.GH * B) : 0), m(static_cast<size_t>(B));
   for (int64_t s = 0; s < L.T; ++s) {
-    const int64_t t = L.time(s);
-    T* gt = static_cast<T*>(a.gates) + t * L.B * GH;
-    const T* hp = hb + L.prev_slot(t) * L.BH;
-    T* hn = hb + L.next_slot(t) * L.BH;
-    T* out = static_cast<T*>(a.out) + t * L.BH;
-    if (a.mode == RnnMode::Gru) {
-      gemm_hwt<T>(L.B, GH, H, hp, w, hh.data(), GH, 0);
+    const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
+    T* g = static_cast<T*>(a.gates) + t * B;  // gate row r: g + r * TB
+    const T* hp = hb + ps * B;                // state row j: hp + j * SB
+    T* hn = hb + ns * B;
+    const bool all = L.mask(t, m);
+    if (gru) {
+      gemm_w_state<T>(L, w, hp, SB, hh.data(), B, 0);
     } else {
-      gemm_hwt<T>(L.B, GH, H, hp, w, gt, GH, 1);  // gates += h @ W_hh^T
+      gemm_w_state<T>(L, w, hp, SB, g, TB, 1);  // gates += W_hh @ h^T
     }
-    for (int64_t b = 0; b < L.B; ++b) {
-      const T* hpb = hp + b * H;
-      T* hnb = hn + b * H;
-      T* ob = out + b * H;
-      if (!L.active(b, t)) {
-        std::memcpy(hnb, hpb, size_t(H) * sizeof(T));
-        if (cb) std::memcpy(cb + L.next_slot(t) * L.BH + b * H, cb + L.prev_slot(t) * L.BH + b * H,
-                            size_t(H) * sizeof(T));
-        std::memset(ob, 0, size_t(H) * sizeof(T));
+    if (a.mode == RnnMode::Lstm) {
+      for (int64_t r = 0; r < 4 * H; ++r) {
+        if (r >= 2 * H && r < 3 * H) tanh_inplace(g + r * TB, B);
+        else sigmoid_inplace(g + r * TB, B);
+      }
+      for (int64_t j = 0; j < H; ++j) {
+        const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
+        const T* cp = cb + j * SB + ps * B;
+        T* cn = cb + j * SB + ns * B;
+        T* h = hn + j * SB;
+        for (int64_t b = 0; b < B; ++b) h[b] = cn[b] = f[b] * cp[b] + i[b] * gg[b];
+        tanh_inplace(h, B);
+        for (int64_t b = 0; b < B; ++b) h[b] *= o[b];
+      }
+    } else if (gru) {
+      for (int64_t r = 0; r < 3 * H; ++r) {
+        T* hr = hh.data() + r * B;
+        const T bias = bhh ? bhh[r] : T(0);
+        for (int64_t b = 0; b < B; ++b) hr[b] += bias;
+      }
+      for (int64_t r = 0; r < 2 * H; ++r) {
+        T* gr = g + r * TB;
+        const T* hr = hh.data() + r * B;
+        for (int64_t b = 0; b < B; ++b) gr[b] += hr[b];
+        sigmoid_inplace(gr, B);
+      }
+      for (int64_t j = 0; j < H; ++j) {
+        const T *rr = g + j * TB, *z = g + (H + j) * TB, *hl = hh.data() + (2 * H + j) * B;
+        T* n = g + (2 * H + j) * TB;
+        T* lin = static_cast<T*>(a.hn_lin) + j * TB + t * B;
+        for (int64_t b = 0; b < B; ++b) {
+          lin[b] = hl[b];
+          n[b] += rr[b] * hl[b];
+        }
+        tanh_inplace(n, B);
+        const T* hpj = hp + j * SB;
+        T* h = hn + j * SB;
+        for (int64_t b = 0; b < B; ++b) h[b] = (T(1) - z[b]) * n[b] + z[b] * hpj[b];
+      }
+    } else {
+      for (int64_t j = 0; j < H; ++j) {
+        T* gj = g + j * TB;
+        if (a.mode == RnnMode::Tanh) tanh_inplace(gj, B);
+        else
+          for (int64_t b = 0; b < B; ++b) gj[b] = gj[b] > 0 ? gj[b] : T(0);
+        std::memcpy(hn + j * SB, gj, size_t(B) * sizeof(T));
+      }
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      T* h = hn + j * SB;
+      T* o = out + j * TB + t * B;
+      if (all) {
+        std::memcpy(o, h, size_t(B) * sizeof(T));
         continue;
       }
-      T* g = gt + b * GH;
-      if (a.mode == RnnMode::Lstm) {
-        const T* cp = cb + L.prev_slot(t) * L.BH + b * H;
-        T* cn = cb + L.next_slot(t) * L.BH + b * H;
-        sigmoid_inplace(g, 2 * H);
-        tanh_inplace(g + 2 * H, H);
-        sigmoid_inplace(g + 3 * H, H);
-        for (int64_t j = 0; j < H; ++j) cn[j] = g[H + j] * cp[j] + g[j] * g[2 * H + j];
-        std::memcpy(hnb, cn, size_t(H) * sizeof(T));
-        tanh_inplace(hnb, H);
-        for (int64_t j = 0; j < H; ++j) hnb[j] *= g[3 * H + j];
-      } else if (a.mode == RnnMode::Gru) {
-        T* hhb = hh.data() + b * GH;
-        if (bhh)
-          for (int64_t j = 0; j < GH; ++j) hhb[j] += bhh[j];
-        for (int64_t j = 0; j < 2 * H; ++j) g[j] += hhb[j];
-        sigmoid_inplace(g, 2 * H);
-        T* lin = static_cast<T*>(a.hn_lin) + t * L.BH + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          lin[j] = hhb[2 * H + j];
-          g[2 * H + j] += g[j] * lin[j];
+      const T* hpj = hp + j * SB;
+      for (int64_t b = 0; b < B; ++b) {  // inactive rows keep their state and output 0
+        if (m[size_t(b)] == T(0)) {
+          h[b] = hpj[b];
+          if (cb) cb[j * SB + ns * B + b] = cb[j * SB + ps * B + b];
         }
-        tanh_inplace(g + 2 * H, H);
-        for (int64_t j = 0; j < H; ++j) {
-          const T z = g[H + j], n = g[2 * H + j];
-          hnb[j] = (T(1) - z) * n + z * hpb[j];
-        }
-      } else {
-        if (a.mode == RnnMode::Tanh) {
-          tanh_inplace(g, H);
-        } else {
-          for (int64_t j = 0; j < H; ++j) g[j] = g[j] > 0 ? g[j] : T(0);
-        }
-        std::memcpy(hnb, g, size_t(H) * sizeof(T));
+        o[b] = m[size_t(b)] * h[b];
       }
-      std::memcpy(ob, hnb, size_t(H) * sizeof(T));
     }
   }
 }
@@ -155,153 +180,158 @@ void forward(const RnnArgs& a) {
 template <typename T>
 void backward(const RnnArgs& a, const RnnGradArgs& ga) {
   const Layout L(a);
-  const int64_t H = L.H, GH = L.GH;
+  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB, BH = B * H;
   const T* w = static_cast<const T*>(a.w_hh);
   const T* hb = static_cast<const T*>(a.hbuf);
   const T* cb = static_cast<const T*>(a.cbuf);
   const T* dout = static_cast<const T*>(ga.dout);
-  const bool gru = a.mode == RnnMode::Gru;
-  std::vector<T> dh(size_t(L.BH), T(0)), dhp(size_t(L.BH)), dc, tc(static_cast<size_t>(H));
-  if (ga.dhn) std::memcpy(dh.data(), ga.dhn, size_t(L.BH) * sizeof(T));
-  if (a.mode == RnnMode::Lstm) {
-    dc.assign(size_t(L.BH), T(0));
-    if (ga.dcn) std::memcpy(dc.data(), ga.dcn, size_t(L.BH) * sizeof(T));
+  const bool gru = a.mode == RnnMode::Gru, lstm = a.mode == RnnMode::Lstm;
+  std::vector<T> dh(size_t(BH), T(0)), dhp(static_cast<size_t>(BH)), dc, tc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
+  if (ga.dhn) std::memcpy(dh.data(), ga.dhn, size_t(BH) * sizeof(T));
+  if (lstm) {
+    dc.assign(size_t(BH), T(0));
+    if (ga.dcn) std::memcpy(dc.data(), ga.dcn, size_t(BH) * sizeof(T));
   }
   for (int64_t s = L.T - 1; s >= 0; --s) {
-    const int64_t t = L.time(s);
-    const T* gt = static_cast<const T*>(a.gates) + t * L.B * GH;
-    T* dgx = static_cast<T*>(ga.dgx) + t * L.B * GH;
-    T* dgh = gru ? static_cast<T*>(ga.dgh) + t * L.B * GH : dgx;
-    const T* hp = hb + L.prev_slot(t) * L.BH;
-    const T* hn = hb + L.next_slot(t) * L.BH;
-    for (int64_t b = 0; b < L.B; ++b) {
-      T* dhb = dh.data() + b * H;
-      T* dhpb = dhp.data() + b * H;
-      T* dx = dgx + b * GH;
-      T* dhh = dgh + b * GH;
-      if (!L.active(b, t)) {
-        std::memset(dx, 0, size_t(GH) * sizeof(T));
-        if (gru) std::memset(dhh, 0, size_t(GH) * sizeof(T));
-        std::memcpy(dhpb, dhb, size_t(H) * sizeof(T));
-        continue;
+    const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
+    L.mask(t, m);
+    const T* mb = m.data();
+    const T* g = static_cast<const T*>(a.gates) + t * B;
+    T* dx = static_cast<T*>(ga.dgx) + t * B;
+    T* dhh = gru ? static_cast<T*>(ga.dgh) + t * B : dx;
+    const T* hp = hb + ps * B;
+    const T* hn = hb + ns * B;
+    for (int64_t j = 0; j < H; ++j) {
+      T* d = dh.data() + j * B;
+      T* dp = dhp.data() + j * B;
+      if (dout) {
+        const T* o = dout + j * TB + t * B;
+        for (int64_t b = 0; b < B; ++b) d[b] += mb[b] * o[b];
       }
-      if (dout)
-        for (int64_t j = 0; j < H; ++j) dhb[j] += dout[t * L.BH + b * H + j];
-      const T* g = gt + b * GH;
-      if (a.mode == RnnMode::Lstm) {
-        const T* cp = cb + L.prev_slot(t) * L.BH + b * H;
-        const T* cn = cb + L.next_slot(t) * L.BH + b * H;
-        T* dcb = dc.data() + b * H;
-        std::memcpy(tc.data(), cn, size_t(H) * sizeof(T));
-        tanh_inplace(tc.data(), H);
-        for (int64_t j = 0; j < H; ++j) {
-          const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j], th = tc[size_t(j)];
-          const T d = dcb[j] + dhb[j] * o * (T(1) - th * th);
-          dx[j] = d * gg * i * (T(1) - i);
-          dx[H + j] = d * cp[j] * f * (T(1) - f);
-          dx[2 * H + j] = d * i * (T(1) - gg * gg);
-          dx[3 * H + j] = dhb[j] * th * o * (T(1) - o);
-          dcb[j] = d * f;
-          dhpb[j] = 0;
+      if (lstm) {
+        const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
+        const T* cp = cb + j * SB + ps * B;
+        std::memcpy(tc.data(), cb + j * SB + ns * B, size_t(B) * sizeof(T));
+        tanh_inplace(tc.data(), B);
+        T* dcj = dc.data() + j * B;
+        T *di = dx + j * TB, *df = dx + (H + j) * TB, *dg = dx + (2 * H + j) * TB, *dO = dx + (3 * H + j) * TB;
+        for (int64_t b = 0; b < B; ++b) {
+          const T th = tc[size_t(b)], mk = mb[b];
+          const T dcn = dcj[b] + d[b] * o[b] * (T(1) - th * th);
+          di[b] = mk * dcn * gg[b] * i[b] * (T(1) - i[b]);
+          df[b] = mk * dcn * cp[b] * f[b] * (T(1) - f[b]);
+          dg[b] = mk * dcn * i[b] * (T(1) - gg[b] * gg[b]);
+          dO[b] = mk * d[b] * th * o[b] * (T(1) - o[b]);
+          dcj[b] += mk * (dcn * f[b] - dcj[b]);
+          dp[b] = (T(1) - mk) * d[b];
         }
       } else if (gru) {
-        const T* lin = static_cast<const T*>(a.hn_lin) + t * L.BH + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const T r = g[j], z = g[H + j], n = g[2 * H + j], d = dhb[j];
-          const T dn = d * (T(1) - z) * (T(1) - n * n);
-          const T dr = dn * lin[j] * r * (T(1) - r);
-          const T dz = d * (hp[b * H + j] - n) * z * (T(1) - z);
-          dx[j] = dhh[j] = dr;
-          dx[H + j] = dhh[H + j] = dz;
-          dx[2 * H + j] = dn;
-          dhh[2 * H + j] = dn * r;
-          dhpb[j] = d * z;
+        const T *r = g + j * TB, *z = g + (H + j) * TB, *n = g + (2 * H + j) * TB;
+        const T* lin = static_cast<const T*>(a.hn_lin) + j * TB + t * B;
+        const T* hpj = hp + j * SB;
+        T *xr = dx + j * TB, *xz = dx + (H + j) * TB, *xn = dx + (2 * H + j) * TB;
+        T *hr = dhh + j * TB, *hz = dhh + (H + j) * TB, *hn_ = dhh + (2 * H + j) * TB;
+        for (int64_t b = 0; b < B; ++b) {
+          const T mk = mb[b], db = d[b];
+          const T dn = mk * db * (T(1) - z[b]) * (T(1) - n[b] * n[b]);
+          const T dr = dn * lin[b] * r[b] * (T(1) - r[b]);
+          const T dz = mk * db * (hpj[b] - n[b]) * z[b] * (T(1) - z[b]);
+          xr[b] = hr[b] = dr;
+          xz[b] = hz[b] = dz;
+          xn[b] = dn;
+          hn_[b] = dn * r[b];
+          dp[b] = mk * db * z[b] + (T(1) - mk) * db;
         }
       } else {
-        const T* h = hn + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const T d = dhb[j];
-          dx[j] = a.mode == RnnMode::Tanh ? d * (T(1) - h[j] * h[j]) : (h[j] > 0 ? d : T(0));
-          dhpb[j] = 0;
+        const T* h = hn + j * SB;
+        T* dxj = dx + j * TB;
+        for (int64_t b = 0; b < B; ++b) {
+          const T der = a.mode == RnnMode::Tanh ? T(1) - h[b] * h[b] : (h[b] > 0 ? T(1) : T(0));
+          dxj[b] = mb[b] * d[b] * der;
+          dp[b] = (T(1) - mb[b]) * d[b];
         }
       }
     }
-    gemm<T>(L.B, H, GH, dgh, GH, 1, w, H, 1, dhp.data(), H, 1, 1);  // dh_prev += dG @ W_hh
+    gemm<T>(H, B, L.GH, w, 1, H, dhh, TB, 1, dhp.data(), B, 1, 1);  // dh_prev += W_hh^T @ dG
     dh.swap(dhp);
   }
-  if (ga.dh0) std::memcpy(ga.dh0, dh.data(), size_t(L.BH) * sizeof(T));
-  if (ga.dc0 && a.mode == RnnMode::Lstm) std::memcpy(ga.dc0, dc.data(), size_t(L.BH) * sizeof(T));
+  if (ga.dh0) std::memcpy(ga.dh0, dh.data(), size_t(BH) * sizeof(T));
+  if (ga.dc0 && lstm) std::memcpy(ga.dc0, dc.data(), size_t(BH) * sizeof(T));
 }
 
 template <typename T>
 void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
   const Layout L(a);
-  const int64_t H = L.H, GH = L.GH;
+  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB, BH = B * H;
   const T* w = static_cast<const T*>(a.w_hh);
   const T* tw = static_cast<const T*>(ta.tw_hh);
   const T* tbhh = static_cast<const T*>(ta.tb_hh);
   const T* hb = static_cast<const T*>(a.hbuf);
   const T* cb = static_cast<const T*>(a.cbuf);
+  T* tout = static_cast<T*>(ta.tout);
   const bool lstm = a.mode == RnnMode::Lstm, gru = a.mode == RnnMode::Gru;
-  std::vector<T> th(size_t(L.BH), T(0)), tc(lstm ? size_t(L.BH) : 0, T(0));
-  std::vector<T> thh(size_t(L.B * GH)), tanhc(static_cast<size_t>(H));
-  if (ta.th0) std::memcpy(th.data(), ta.th0, size_t(L.BH) * sizeof(T));
-  if (lstm && ta.tc0) std::memcpy(tc.data(), ta.tc0, size_t(L.BH) * sizeof(T));
+  std::vector<T> th(size_t(BH), T(0)), tc(lstm ? size_t(BH) : 0, T(0));
+  std::vector<T> thh(size_t(L.GH * B)), tanhc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
+  if (ta.th0) std::memcpy(th.data(), ta.th0, size_t(BH) * sizeof(T));
+  if (lstm && ta.tc0) std::memcpy(tc.data(), ta.tc0, size_t(BH) * sizeof(T));
   for (int64_t s = 0; s < L.T; ++s) {
-    const int64_t t = L.time(s);
-    const T* gt = static_cast<const T*>(a.gates) + t * L.B * GH;
-    const T* tx = static_cast<const T*>(ta.txg) + t * L.B * GH;
-    const T* hp = hb + L.prev_slot(t) * L.BH;
-    T* tout = static_cast<T*>(ta.tout) + t * L.BH;
-    gemm_hwt<T>(L.B, GH, H, th.data(), w, thh.data(), GH, 0);
-    if (tw) gemm_hwt<T>(L.B, GH, H, hp, tw, thh.data(), GH, 1);
-    for (int64_t b = 0; b < L.B; ++b) {
-      T* thb = th.data() + b * H;
-      if (!L.active(b, t)) {
-        std::memset(tout + b * H, 0, size_t(H) * sizeof(T));
-        continue;
-      }
-      const T* g = gt + b * GH;
-      const T* txb = tx + b * GH;
-      T* hh = thh.data() + b * GH;
-      if (gru && tbhh)
-        for (int64_t j = 0; j < GH; ++j) hh[j] += tbhh[j];
+    const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
+    L.mask(t, m);
+    const T* mb = m.data();
+    const T* g = static_cast<const T*>(a.gates) + t * B;
+    const T* tx = static_cast<const T*>(ta.txg) + t * B;
+    const T* hp = hb + ps * B;
+    gemm_w_state<T>(L, w, th.data(), B, thh.data(), B, 0);
+    if (tw) gemm_w_state<T>(L, tw, hp, SB, thh.data(), B, 1);
+    auto pre = [&](int64_t r, int64_t b) { return tx[r * TB + b] + thh[size_t(r * B + b)]; };
+    for (int64_t j = 0; j < H; ++j) {
+      T* thj = th.data() + j * B;
+      T* to = tout + j * TB + t * B;
       if (lstm) {
-        const T* cp = cb + L.prev_slot(t) * L.BH + b * H;
-        const T* cn = cb + L.next_slot(t) * L.BH + b * H;
-        T* tcb = tc.data() + b * H;
-        std::memcpy(tanhc.data(), cn, size_t(H) * sizeof(T));
-        tanh_inplace(tanhc.data(), H);
-        for (int64_t j = 0; j < H; ++j) {
-          const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j], tch = tanhc[size_t(j)];
-          const T ti = (txb[j] + hh[j]) * i * (T(1) - i);
-          const T tf = (txb[H + j] + hh[H + j]) * f * (T(1) - f);
-          const T tg = (txb[2 * H + j] + hh[2 * H + j]) * (T(1) - gg * gg);
-          const T to = (txb[3 * H + j] + hh[3 * H + j]) * o * (T(1) - o);
-          tcb[j] = tf * cp[j] + f * tcb[j] + ti * gg + i * tg;
-          thb[j] = to * tch + o * (T(1) - tch * tch) * tcb[j];
+        const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
+        const T* cp = cb + j * SB + ps * B;
+        std::memcpy(tanhc.data(), cb + j * SB + ns * B, size_t(B) * sizeof(T));
+        tanh_inplace(tanhc.data(), B);
+        T* tcj = tc.data() + j * B;
+        for (int64_t b = 0; b < B; ++b) {
+          const T tch = tanhc[size_t(b)];
+          const T ti = pre(j, b) * i[b] * (T(1) - i[b]);
+          const T tf = pre(H + j, b) * f[b] * (T(1) - f[b]);
+          const T tg = pre(2 * H + j, b) * (T(1) - gg[b] * gg[b]);
+          const T tO = pre(3 * H + j, b) * o[b] * (T(1) - o[b]);
+          const T tcn = tf * cp[b] + f[b] * tcj[b] + ti * gg[b] + i[b] * tg;
+          const T thn = tO * tch + o[b] * (T(1) - tch * tch) * tcn;
+          tcj[b] += mb[b] * (tcn - tcj[b]);
+          thj[b] += mb[b] * (thn - thj[b]);
+          to[b] = mb[b] * thn;
         }
       } else if (gru) {
-        const T* lin = static_cast<const T*>(a.hn_lin) + t * L.BH + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const T r = g[j], z = g[H + j], n = g[2 * H + j];
-          const T tr = (txb[j] + hh[j]) * r * (T(1) - r);
-          const T tz = (txb[H + j] + hh[H + j]) * z * (T(1) - z);
-          const T tn = (txb[2 * H + j] + tr * lin[j] + r * hh[2 * H + j]) * (T(1) - n * n);
-          thb[j] = tz * (hp[b * H + j] - n) + (T(1) - z) * tn + z * thb[j];
+        const T *r = g + j * TB, *z = g + (H + j) * TB, *n = g + (2 * H + j) * TB;
+        const T* lin = static_cast<const T*>(a.hn_lin) + j * TB + t * B;
+        const T* hpj = hp + j * SB;
+        const T b_r = tbhh ? tbhh[j] : T(0), b_z = tbhh ? tbhh[H + j] : T(0), b_n = tbhh ? tbhh[2 * H + j] : T(0);
+        for (int64_t b = 0; b < B; ++b) {
+          const T tr = (pre(j, b) + b_r) * r[b] * (T(1) - r[b]);
+          const T tz = (pre(H + j, b) + b_z) * z[b] * (T(1) - z[b]);
+          const T thn_lin = thh[size_t((2 * H + j) * B + b)] + b_n;
+          const T tn = (tx[(2 * H + j) * TB + b] + tr * lin[b] + r[b] * thn_lin) * (T(1) - n[b] * n[b]);
+          const T thn = tz * (hpj[b] - n[b]) + (T(1) - z[b]) * tn + z[b] * thj[b];
+          thj[b] += mb[b] * (thn - thj[b]);
+          to[b] = mb[b] * thn;
         }
       } else {
-        const T* h = hb + L.next_slot(t) * L.BH + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const T d = txb[j] + hh[j];
-          thb[j] = a.mode == RnnMode::Tanh ? d * (T(1) - h[j] * h[j]) : (h[j] > 0 ? d : T(0));
+        const T* h = hb + j * SB + ns * B;
+        for (int64_t b = 0; b < B; ++b) {
+          const T d = pre(j, b);
+          const T thn = a.mode == RnnMode::Tanh ? d * (T(1) - h[b] * h[b]) : (h[b] > 0 ? d : T(0));
+          thj[b] += mb[b] * (thn - thj[b]);
+          to[b] = mb[b] * thn;
         }
       }
-      std::memcpy(tout + b * H, thb, size_t(H) * sizeof(T));
     }
   }
-  std::memcpy(ta.thn, th.data(), size_t(L.BH) * sizeof(T));
-  if (lstm && ta.tcn) std::memcpy(ta.tcn, tc.data(), size_t(L.BH) * sizeof(T));
+  std::memcpy(ta.thn, th.data(), size_t(BH) * sizeof(T));
+  if (lstm && ta.tcn) std::memcpy(ta.tcn, tc.data(), size_t(BH) * sizeof(T));
 }
 
 }  // namespace
