@@ -67,10 +67,9 @@ struct State {
 };
 
 Tensor contig(const Tensor& t) { return t ? contiguous(t) : nullptr; }
-// (B, H) <-> the kernels' feature-major (H, B); (T, B, H) <-> (H, T, B).
+// (B, H) <-> the kernels' feature-major (H, B).
 Tensor to_fm(const Tensor& t) { return t ? contiguous(transpose_2d(t)) : nullptr; }
-Tensor seq_to_fm(const Tensor& t) { return t ? contiguous(permute(t, {2, 0, 1})) : nullptr; }
-Tensor seq_from_fm(const Tensor& t) { return contiguous(permute(t, {1, 2, 0})); }
+
 
 TensorList backward(const State& st, const TensorList& g, const Tensor& x, const Tensor& w_ih,
                     const Tensor& w_hh, const std::vector<bool>& needs, const char* op) {
@@ -79,7 +78,7 @@ TensorList backward(const State& st, const TensorList& g, const Tensor& x, const
             "use create_graph=False");
   const DType dt = x->dtype;
   const int64_t GH = st.G * st.H, TB = st.T * st.B;
-  Tensor dout = seq_to_fm(g[0]), dhn = to_fm(g[1]), dcn = g.size() > 2 ? to_fm(g[2]) : nullptr;
+  Tensor dout = contig(g[0]), dhn = to_fm(g[1]), dcn = g.size() > 2 ? to_fm(g[2]) : nullptr;
   Tensor dgx = empty({GH, st.T, st.B}, dt);
   Tensor dgh = st.mode == RnnMode::Gru ? empty({GH, st.T, st.B}, dt) : dgx;
   Tensor dh0 = empty({st.H, st.B}, dt);
@@ -118,7 +117,7 @@ TensorList tangent(const State& st, const TensorList& tg, const TensorList& in) 
   txg = contiguous(txg);
   Tensor whh = contiguous(w_hh), tw = contig(tg[4]), th0 = to_fm(tg[1]), tc0 = to_fm(tg[2]);
   Tensor tbhh = gru ? contig(tg[6]) : nullptr;
-  Tensor tout = empty({st.H, st.T, st.B}, dt), thn = empty({st.H, st.B}, dt);
+  Tensor tout = empty({st.T, st.B, st.H}, dt), thn = empty({st.H, st.B}, dt);
   Tensor tcn = st.mode == RnnMode::Lstm ? empty({st.H, st.B}, dt) : nullptr;
   RnnArgs a = st.args(whh, nullptr);
   RnnTangentArgs ta;
@@ -126,7 +125,7 @@ TensorList tangent(const State& st, const TensorList& tg, const TensorList& in) 
   ta.th0 = th0 ? th0->raw() : nullptr, ta.tc0 = tc0 ? tc0->raw() : nullptr;
   ta.tout = tout->raw(), ta.thn = thn->raw(), ta.tcn = tcn ? tcn->raw() : nullptr;
   TGX_KERNEL(rnn_tangent_kernel)(dt, a, ta);
-  TensorList r{seq_from_fm(tout), contiguous(transpose_2d(thn))};
+  TensorList r{tout, contiguous(transpose_2d(thn))};
   if (tcn) r.push_back(contiguous(transpose_2d(tcn)));
   return r;
 }
@@ -182,9 +181,8 @@ std::vector<Tensor> rnn_layer(const std::string& mode_name, const Tensor& x, con
     // All input projections at once: gates (G*H, T*B) = W_ih @ x^T + b (feature-major).
     Tensor xt = transpose_2d(reshape(x, {T * B, I}));
     Tensor bias = mode == RnnMode::Gru ? b_ih : add_opt(b_ih, b_hh);
-    Tensor xg = bias ? addmm(reshape(bias, {G * H, 1}), w_ih, xt, Scalar::from_int(1), Scalar::from_int(1))
-                     : mm(w_ih, xt);
-    st.gates = reshape(contiguous(xg), {G * H, T, B});
+    st.gates = reshape(contiguous(mm(w_ih, xt)), {G * H, T, B});  // + bias inside the loop
+    Tensor bx = contig(bias);
     const int64_t first = reverse ? T : 0;
     st.hbuf = empty({H, T + 1, B}, dt);
     Tensor s0 = select(st.hbuf, 1, first);
@@ -195,12 +193,11 @@ std::vector<Tensor> rnn_layer(const std::string& mode_name, const Tensor& x, con
       c0 ? copy_(c, transpose_2d(c0)) : fill_(c, Scalar::from_int(0));
     }
     if (mode == RnnMode::Gru) st.hn_lin = empty({H, T, B}, dt);
-    Tensor out_fm = empty({H, T, B}, dt);
+    out = empty({T, B, H}, dt);
     Tensor whh = contiguous(w_hh), bhh = mode == RnnMode::Gru ? contig(b_hh) : nullptr;
     RnnArgs a = st.args(whh, bhh);
-    a.out = out_fm->raw();
+    a.out = out->raw(), a.b_x = bx ? bx->raw() : nullptr;
     TGX_KERNEL(rnn_forward_kernel)(dt, a);
-    out = seq_from_fm(out_fm);
     const int64_t last = reverse ? 0 : T;
     hn = contiguous(transpose_2d(select(st.hbuf, 1, last)));
     if (st.cbuf) cn = contiguous(transpose_2d(select(st.cbuf, 1, last)));

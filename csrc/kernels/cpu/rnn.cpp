@@ -2,6 +2,7 @@
 // gate math; float32 activations use simd_math.h (8 lanes with AVX2/FMA).
 #include "kernels/cpu/rnn.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -12,6 +13,12 @@
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
+
+#if defined(_OPENMP)
+#define TGX_SIMD _Pragma("omp simd")
+#else
+#define TGX_SIMD
+#endif
 
 template <typename T> void sigmoid_inplace(T* p, int64_t n) {
   int64_t i = 0;
@@ -88,12 +95,26 @@ void gemm_w_state(const Layout& L, const T* w, const T* s, int64_t ldb, T* c, in
   gemm<T>(L.GH, L.B, L.H, w, L.H, 1, s, ldb, 1, c, ldc, 1, beta);
 }
 
+// out (B, H) row b = m[b] * column b of the feature-major state s (H x B, row stride lds).
+template <typename T>
+void transpose_out(const Layout& L, const T* s, int64_t lds, const T* m, T* out) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t j0 = 0; j0 < L.H; j0 += kBlock) {
+    const int64_t j1 = std::min(L.H, j0 + kBlock);
+    for (int64_t b = 0; b < L.B; ++b) {
+      T* o = out + b * L.H;
+      for (int64_t j = j0; j < j1; ++j) o[j] = m[b] * s[j * lds + b];
+    }
+  }
+}
+
 template <typename T>
 void forward(const RnnArgs& a) {
   const Layout L(a);
   const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB;
   const T* w = static_cast<const T*>(a.w_hh);
   const T* bhh = static_cast<const T*>(a.b_hh);
+  const T* bx = static_cast<const T*>(a.b_x);
   T* hb = static_cast<T*>(a.hbuf);
   T* cb = static_cast<T*>(a.cbuf);
   T* out = static_cast<T*>(a.out);
@@ -110,6 +131,14 @@ void forward(const RnnArgs& a) {
     } else {
       gemm_w_state<T>(L, w, hp, SB, g, TB, 1);  // gates += W_hh @ h^T
     }
+    if (bx) {
+      for (int64_t r = 0; r < L.GH; ++r) {
+        T* gr = g + r * TB;
+        const T v = bx[r];
+        TGX_SIMD
+        for (int64_t b = 0; b < B; ++b) gr[b] += v;
+      }
+    }
     if (a.mode == RnnMode::Lstm) {
       for (int64_t r = 0; r < 4 * H; ++r) {
         if (r >= 2 * H && r < 3 * H) tanh_inplace(g + r * TB, B);
@@ -120,19 +149,23 @@ void forward(const RnnArgs& a) {
         const T* cp = cb + j * SB + ps * B;
         T* cn = cb + j * SB + ns * B;
         T* h = hn + j * SB;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) h[b] = cn[b] = f[b] * cp[b] + i[b] * gg[b];
         tanh_inplace(h, B);
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) h[b] *= o[b];
       }
     } else if (gru) {
       for (int64_t r = 0; r < 3 * H; ++r) {
         T* hr = hh.data() + r * B;
         const T bias = bhh ? bhh[r] : T(0);
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) hr[b] += bias;
       }
       for (int64_t r = 0; r < 2 * H; ++r) {
         T* gr = g + r * TB;
         const T* hr = hh.data() + r * B;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) gr[b] += hr[b];
         sigmoid_inplace(gr, B);
       }
@@ -140,6 +173,7 @@ void forward(const RnnArgs& a) {
         const T *rr = g + j * TB, *z = g + (H + j) * TB, *hl = hh.data() + (2 * H + j) * B;
         T* n = g + (2 * H + j) * TB;
         T* lin = static_cast<T*>(a.hn_lin) + j * TB + t * B;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           lin[b] = hl[b];
           n[b] += rr[b] * hl[b];
@@ -147,6 +181,7 @@ void forward(const RnnArgs& a) {
         tanh_inplace(n, B);
         const T* hpj = hp + j * SB;
         T* h = hn + j * SB;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) h[b] = (T(1) - z[b]) * n[b] + z[b] * hpj[b];
       }
     } else {
@@ -154,26 +189,22 @@ void forward(const RnnArgs& a) {
         T* gj = g + j * TB;
         if (a.mode == RnnMode::Tanh) tanh_inplace(gj, B);
         else
+          TGX_SIMD
           for (int64_t b = 0; b < B; ++b) gj[b] = gj[b] > 0 ? gj[b] : T(0);
         std::memcpy(hn + j * SB, gj, size_t(B) * sizeof(T));
       }
     }
-    for (int64_t j = 0; j < H; ++j) {
+    for (int64_t j = 0; j < H && !all; ++j) {
       T* h = hn + j * SB;
-      T* o = out + j * TB + t * B;
-      if (all) {
-        std::memcpy(o, h, size_t(B) * sizeof(T));
-        continue;
-      }
       const T* hpj = hp + j * SB;
-      for (int64_t b = 0; b < B; ++b) {  // inactive rows keep their state and output 0
+      for (int64_t b = 0; b < B; ++b) {  // inactive rows keep their state (and output 0)
         if (m[size_t(b)] == T(0)) {
           h[b] = hpj[b];
           if (cb) cb[j * SB + ns * B + b] = cb[j * SB + ps * B + b];
         }
-        o[b] = m[size_t(b)] * h[b];
       }
     }
+    transpose_out(L, hn, SB, m.data(), out + t * B * H);
   }
 }
 
@@ -205,8 +236,8 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
       T* d = dh.data() + j * B;
       T* dp = dhp.data() + j * B;
       if (dout) {
-        const T* o = dout + j * TB + t * B;
-        for (int64_t b = 0; b < B; ++b) d[b] += mb[b] * o[b];
+        const T* o = dout + t * B * H + j;  // dout is (T, B, H)
+        for (int64_t b = 0; b < B; ++b) d[b] += mb[b] * o[b * H];
       }
       if (lstm) {
         const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
@@ -215,6 +246,7 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
         tanh_inplace(tc.data(), B);
         T* dcj = dc.data() + j * B;
         T *di = dx + j * TB, *df = dx + (H + j) * TB, *dg = dx + (2 * H + j) * TB, *dO = dx + (3 * H + j) * TB;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T th = tc[size_t(b)], mk = mb[b];
           const T dcn = dcj[b] + d[b] * o[b] * (T(1) - th * th);
@@ -231,6 +263,7 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
         const T* hpj = hp + j * SB;
         T *xr = dx + j * TB, *xz = dx + (H + j) * TB, *xn = dx + (2 * H + j) * TB;
         T *hr = dhh + j * TB, *hz = dhh + (H + j) * TB, *hn_ = dhh + (2 * H + j) * TB;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T mk = mb[b], db = d[b];
           const T dn = mk * db * (T(1) - z[b]) * (T(1) - n[b] * n[b]);
@@ -245,6 +278,7 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
       } else {
         const T* h = hn + j * SB;
         T* dxj = dx + j * TB;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T der = a.mode == RnnMode::Tanh ? T(1) - h[b] * h[b] : (h[b] > 0 ? T(1) : T(0));
           dxj[b] = mb[b] * d[b] * der;
@@ -272,6 +306,7 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
   const bool lstm = a.mode == RnnMode::Lstm, gru = a.mode == RnnMode::Gru;
   std::vector<T> th(size_t(BH), T(0)), tc(lstm ? size_t(BH) : 0, T(0));
   std::vector<T> thh(size_t(L.GH * B)), tanhc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
+  std::vector<T> tbuf(static_cast<size_t>(BH)), ones(static_cast<size_t>(B), T(1));
   if (ta.th0) std::memcpy(th.data(), ta.th0, size_t(BH) * sizeof(T));
   if (lstm && ta.tc0) std::memcpy(tc.data(), ta.tc0, size_t(BH) * sizeof(T));
   for (int64_t s = 0; s < L.T; ++s) {
@@ -286,13 +321,14 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
     auto pre = [&](int64_t r, int64_t b) { return tx[r * TB + b] + thh[size_t(r * B + b)]; };
     for (int64_t j = 0; j < H; ++j) {
       T* thj = th.data() + j * B;
-      T* to = tout + j * TB + t * B;
+      T* to = tbuf.data() + j * B;
       if (lstm) {
         const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
         const T* cp = cb + j * SB + ps * B;
         std::memcpy(tanhc.data(), cb + j * SB + ns * B, size_t(B) * sizeof(T));
         tanh_inplace(tanhc.data(), B);
         T* tcj = tc.data() + j * B;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T tch = tanhc[size_t(b)];
           const T ti = pre(j, b) * i[b] * (T(1) - i[b]);
@@ -310,6 +346,7 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
         const T* lin = static_cast<const T*>(a.hn_lin) + j * TB + t * B;
         const T* hpj = hp + j * SB;
         const T b_r = tbhh ? tbhh[j] : T(0), b_z = tbhh ? tbhh[H + j] : T(0), b_n = tbhh ? tbhh[2 * H + j] : T(0);
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T tr = (pre(j, b) + b_r) * r[b] * (T(1) - r[b]);
           const T tz = (pre(H + j, b) + b_z) * z[b] * (T(1) - z[b]);
@@ -321,6 +358,7 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
         }
       } else {
         const T* h = hb + j * SB + ns * B;
+        TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
           const T d = pre(j, b);
           const T thn = a.mode == RnnMode::Tanh ? d * (T(1) - h[b] * h[b]) : (h[b] > 0 ? d : T(0));
@@ -329,6 +367,7 @@ void tangent(const RnnArgs& a, const RnnTangentArgs& ta) {
         }
       }
     }
+    transpose_out(L, tbuf.data(), B, ones.data(), tout + t * B * H);
   }
   std::memcpy(ta.thn, th.data(), size_t(BH) * sizeof(T));
   if (lstm && ta.tcn) std::memcpy(ta.tcn, tc.data(), size_t(BH) * sizeof(T));

@@ -5,12 +5,12 @@
 // contiguous values (the gate math runs in SIMD over the batch), W_hh is read in place by the
 // GEMM (no per-step packing) and all T steps together form one (G*H) x (T*B) matrix for the
 // weight-gradient GEMMs:
-//   gates (G*H, T, B): on entry W_ih @ x^T + b_ih (+ b_hh except GRU); on exit the activations
+//   gates (G*H, T, B): on entry W_ih @ x^T (b_x is added per step); on exit the activations
 //        (LSTM i,f,g,o; GRU r,z,n; RNN the new state).
 //   hbuf, cbuf (H, T+1, B): slot t+1 (forward) or t (reverse) holds the state after time t; the
 //        initial state sits at slot 0 (forward) or T (reverse), so the state before time t is at
 //        slot t (forward) or t+1 (reverse) and the T previous states are contiguous per row.
-//   out (H, T, B): the output, 0 where a row is inactive.
+//   out (T, B, H): the output (batch-major, as returned), 0 where a row is inactive.
 // lengths (B) or null: row b is active at time t iff t < lengths[b]; inactive rows keep their
 // state and output 0 (packed sequences: reverse runs start at each sequence's last step).
 #pragma once
@@ -31,15 +31,16 @@ struct RnnArgs {
   const int64_t* lengths = nullptr;
   const void* w_hh = nullptr;  // (G*H, H) row-major
   const void* b_hh = nullptr;  // GRU only (G*H) or null
+  const void* b_x = nullptr;   // (G*H) or null: added to the gates' input part (forward only)
   void* gates = nullptr;       // (G*H, T, B)
   void* hbuf = nullptr;        // (H, T+1, B)
   void* cbuf = nullptr;        // LSTM (H, T+1, B)
   void* hn_lin = nullptr;      // GRU (H, T, B): W_hn h + b_hn, kept for backward
-  void* out = nullptr;         // (H, T, B)
+  void* out = nullptr;         // (T, B, H)
 };
 
 struct RnnGradArgs {
-  const void* dout = nullptr;  // (H, T, B) or null
+  const void* dout = nullptr;  // (T, B, H) or null
   const void* dhn = nullptr;   // (H, B) or null
   const void* dcn = nullptr;   // (H, B) or null
   void* dgx = nullptr;         // (G*H, T, B): grads of the input pre-activations
@@ -54,7 +55,7 @@ struct RnnTangentArgs {
   const void* tb_hh = nullptr; // GRU (G*H) or null
   const void* th0 = nullptr;   // (H, B) or null
   const void* tc0 = nullptr;   // (H, B) or null
-  void* tout = nullptr;        // (H, T, B)
+  void* tout = nullptr;        // (T, B, H)
   void* thn = nullptr;         // (H, B)
   void* tcn = nullptr;         // LSTM (H, B)
 };
