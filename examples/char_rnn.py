@@ -15,7 +15,6 @@ import os
 import time
 
 import numpy as np
-
 import tinygrad_ext as tgx
 from tinygrad_ext import nn
 

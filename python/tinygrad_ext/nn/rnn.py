@@ -55,7 +55,8 @@ class RNNBase(Module):
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
                 f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
-                f"num_layers={num_layers}"
+                f"num_layers={num_layers}",
+                stacklevel=2,
             )
         if proj_size != 0:
             raise NotImplementedError(f"[{name}] proj_size={proj_size} is not supported (only 0)")
