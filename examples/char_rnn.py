@@ -77,7 +77,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=3e-3)
     args = ap.parse_args(argv)
     quick = args.quick or os.environ.get("TGX_SMOKE") == "1"
-    steps, hidden, seq = (120, 96, 48) if quick else (args.steps, args.hidden, args.seq)
+    steps, hidden, seq = (80, 64, 32) if quick else (args.steps, args.hidden, args.seq)
 
     tgx.manual_seed(0)
     rng = np.random.default_rng(0)
