@@ -7,6 +7,7 @@ Fashion-MNIST are read from IDX files you provide, and the makers generate data 
 from ._bundled import Bunch, load_digits, load_iris
 from .mnist import FASHION_MNIST_CLASSES, MNIST_FILES, load_mnist, read_idx
 from .synthetic import make_blobs, make_moons, make_regression, make_spirals, train_test_split
+from .text import load_hamlet  # noqa: F401
 
 __all__ = [
     "Bunch",
@@ -21,4 +22,5 @@ __all__ = [
     "make_spirals",
     "make_blobs",
     "train_test_split",
+    "load_hamlet",
 ]
