@@ -1,8 +1,8 @@
 """A LeNet-style CNN on the bundled 8x8 handwritten digits, PyTorch style.
 
 conv(1->16, 3x3, pad 1) -> ReLU -> max-pool 2 -> conv(16->32, 3x3, pad 1) -> ReLU -> max-pool 2
--> Linear(128, 64) -> ReLU -> Dropout -> Linear(64, 10), trained with Adam and a cosine schedule on
-80% of the data, tested on the held-out 20% (same split as mlp_digits.py).
+-> Linear(128, 64) -> ReLU -> Dropout -> Linear(64, 10), trained with AdamW (weight decay 0.05),
+label smoothing 0.1 and a cosine schedule on 80% of the data, tested on the held-out 20% (same split as mlp_digits.py).
 
     python examples/cnn_digits.py [--quick] [--epochs N]     (TGX_SMOKE=1 also shortens the run)
 """
@@ -56,8 +56,8 @@ def main(argv=None):
     model = lenet()
     print(model)
     print(f"{sum(p.numel() for p in model.parameters())} parameters")
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = tgx.optim.Adam(model.parameters(), lr=3e-3)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    optimizer = tgx.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
     sched = tgx.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 
     t0 = time.perf_counter()

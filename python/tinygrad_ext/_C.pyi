@@ -8,7 +8,7 @@ import numpy
 import typing
 return_types: typing.Any
 _optim: typing.Any
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'absolute', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arcsin', 'arctan', 'argmax', 'argmin', 'argwhere', 'as_tensor', 'asin', 'atan', 'atan2', 'baddbmm', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'count_nonzero', 'cross_entropy', 'cumprod', 'cumsum', 'default_generator', 'device', 'diagonal', 'div', 'divide', 'dot', 'double', 'dtype', 'einsum', 'empty', 'empty_cache', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float32', 'float64', 'float_power', 'floor', 'floor_divide', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hstack', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'inner', 'int', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logspace', 'logsumexp', 'long', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'memory_stats', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nll_loss', 'nonzero', 'norm', 'normal', 'not_equal', 'one_hot', 'ones', 'ones_like', 'outer', 'pad', 'permute', 'pow', 'prod', 'promote_types', 'put', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'round', 'row_stack', 'rsqrt', 'scalar_tensor', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'tensor', 'tensordot', 'tile', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unsqueeze', 'var', 'var_mean', 'vdot', 'vstack', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'absolute', 'acos', 'adaptive_avg_pool1d', 'adaptive_max_pool1d', 'add', 'addmm', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arcsin', 'arctan', 'argmax', 'argmin', 'argwhere', 'as_tensor', 'asin', 'atan', 'atan2', 'avg_pool1d', 'baddbmm', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'convolution', 'cos', 'cosh', 'count_nonzero', 'cross_entropy', 'cumprod', 'cumsum', 'default_generator', 'device', 'diagonal', 'div', 'divide', 'dot', 'double', 'dtype', 'einsum', 'empty', 'empty_cache', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float32', 'float64', 'float_power', 'floor', 'floor_divide', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hstack', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'inner', 'int', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'isfinite', 'isinf', 'isnan', 'layer_norm', 'le', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logspace', 'logsumexp', 'long', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'max_pool1d', 'max_pool1d_with_indices', 'max_pool2d', 'maximum', 'mean', 'memory_stats', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nll_loss', 'nonzero', 'norm', 'normal', 'not_equal', 'one_hot', 'ones', 'ones_like', 'outer', 'pad', 'permute', 'pow', 'prod', 'promote_types', 'put', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'round', 'row_stack', 'rsqrt', 'scalar_tensor', 'scaled_dot_product_attention', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'tensor', 'tensordot', 'tile', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unsqueeze', 'var', 'var_mean', 'vdot', 'vstack', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     A tensor element type (tinygrad_ext.float32, ...).
@@ -1383,8 +1383,28 @@ class RemovableHandle:
     @property
     def id(self) -> int:
         ...
+def _adaptive_avg_pool2d(input: Tensor, output_size: typing.Any) -> Tensor:
+    """
+    2-d adaptive average pooling to output_size.
+    """
+def _adaptive_max_pool2d(input: Tensor, output_size: typing.Any) -> tuple:
+    """
+    2-d adaptive max pooling returning (values, indices).
+    """
+def _attention_dropout_mask(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: dtype, p: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    bernoulli(1 - p) / (1 - p) of the given shape (the factors _sdpa_math takes).
+    """
+def _avg_pool2d(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: typing.Any = None) -> Tensor:
+    """
+    2-d average pooling over (N, C, H, W) or (C, H, W).
+    """
 def _check_device(arg0: typing.Any, arg1: str) -> None:
     ...
+def _col2im(input: Tensor, output_size: typing.Any, kernel_size: typing.Any, dilation: typing.Any = 1, padding: typing.Any = 0, stride: typing.Any = 1) -> Tensor:
+    """
+    col2im (F.fold).
+    """
 def _cpu_features() -> dict:
     ...
 def _cuda_device_count() -> int:
@@ -1403,22 +1423,38 @@ def _flip_view(input: Tensor, dims: typing.Any) -> Tensor:
     """
 def _function_apply(arg0: typing.Any, arg1: typing.Any, arg2: tuple, arg3: typing.Any) -> typing.Any:
     ...
+def _im2col(input: Tensor, kernel_size: typing.Any, dilation: typing.Any = 1, padding: typing.Any = 0, stride: typing.Any = 1) -> Tensor:
+    """
+    im2col (F.unfold).
+    """
 def _live_tensors() -> int:
     """
     Number of C++ tensors alive (for leak tests).
     """
 def _make_dual(tensor: Tensor, tangent: Tensor) -> Tensor:
     ...
+def _max_pool2d_with_indices(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, dilation: typing.Any = 1, ceil_mode: bool = False) -> tuple:
+    """
+    2-d max pooling returning (values, indices); indices are flat positions h * W + w.
+    """
 def _numpy_view(tensor: Tensor) -> numpy.ndarray:
     """
     A NumPy view of the tensor, without the requires_grad check (repr, pickle).
     """
 def _requires_grad(tensor: Tensor) -> bool:
     ...
+def _rnn_layer(mode: str, input: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor, bias_hh: Tensor, lengths: Tensor = None, reverse: bool = False) -> tuple:
+    """
+    One recurrent layer, one direction: input (T, B, I) time-major -> (output, h_n[, c_n]).
+    """
 def _run_backward(arg0: collections.abc.Sequence, arg1: collections.abc.Sequence, arg2: bool, arg3: bool, arg4: collections.abc.Sequence) -> None:
     ...
 def _run_grad(arg0: collections.abc.Sequence, arg1: collections.abc.Sequence, arg2: collections.abc.Sequence, arg3: bool, arg4: bool, arg5: bool) -> tuple:
     ...
+def _sdpa_math(query: Tensor, key: Tensor, value: Tensor, attn_mask: typing.Any = None, dropout_mask: typing.Any = None, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, is_causal: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    (out, attn): the attention primitive; dropout_mask holds the factors applied to attn.
+    """
 def _set_fw_grad(arg0: Tensor, arg1: Tensor) -> None:
     ...
 def _set_fw_grad_paused(paused: bool) -> bool:
@@ -1454,6 +1490,14 @@ def abs(input: Tensor, *, out: typing.Any = None) -> Tensor:
 def acos(input: Tensor, *, out: typing.Any = None) -> Tensor:
     """
     Arccosine.
+    """
+def adaptive_avg_pool1d(input: Tensor, output_size: typing.Any) -> Tensor:
+    """
+    1-d adaptive average pooling to output_size.
+    """
+def adaptive_max_pool1d(input: Tensor, output_size: typing.Any) -> tuple:
+    """
+    1-d adaptive max pooling returning (values, indices).
     """
 def add(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None, out: typing.Any = None) -> Tensor:
     """
@@ -1514,6 +1558,10 @@ def atan(input: Tensor, *, out: typing.Any = None) -> Tensor:
 def atan2(input: typing.Any, other: typing.Any, *, out: typing.Any = None) -> Tensor:
     """
     Elementwise atan2(input, other).
+    """
+def avg_pool1d(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """
+    1-d average pooling over (N, C, L) or (C, L).
     """
 def baddbmm(input: typing.Any, batch1: typing.Any, batch2: typing.Any, *, beta: typing.Any = 1, alpha: typing.Any = 1) -> Tensor:
     """
@@ -1586,6 +1634,26 @@ def concat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex =
 def concatenate(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     Tensors joined along an existing dim (dtypes promoted; 1-d empty tensors skipped).
+    """
+def conv1d(input: Tensor, weight: Tensor, bias: typing.Any = None, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, groups: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    1-D convolution of (N, C, L) or (C, L) input with (out, C/groups, k) weight; padding may be 'same' or 'valid'.
+    """
+def conv2d(input: Tensor, weight: Tensor, bias: typing.Any = None, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, groups: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    2-D convolution of (N, C, H, W) or (C, H, W) input with (out, C/groups, kh, kw) weight; padding may be 'same' or 'valid'.
+    """
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: typing.Any = None, stride: typing.Any = 1, padding: typing.Any = 0, output_padding: typing.Any = 0, groups: typing.SupportsInt | typing.SupportsIndex = 1, dilation: typing.Any = 1) -> Tensor:
+    """
+    1-D transposed convolution; weight is (in, out/groups, k).
+    """
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: typing.Any = None, stride: typing.Any = 1, padding: typing.Any = 0, output_padding: typing.Any = 0, groups: typing.SupportsInt | typing.SupportsIndex = 1, dilation: typing.Any = 1) -> Tensor:
+    """
+    2-D transposed convolution; weight is (in, out/groups, kh, kw).
+    """
+def convolution(input: Tensor, weight: Tensor, bias: typing.Any, stride: typing.Any, padding: typing.Any, dilation: typing.Any, transposed: bool, output_padding: typing.Any, groups: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    torch.convolution: the general (transposed) 1-D/2-D convolution.
     """
 def cos(input: Tensor, *, out: typing.Any = None) -> Tensor:
     """
@@ -1773,6 +1841,10 @@ def isnan(input: Tensor, *, out: typing.Any = None) -> Tensor:
     """
     True where input is nan.
     """
+def layer_norm(input: Tensor, normalized_shape: typing.Any, weight: typing.Any = None, bias: typing.Any = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
+    """
+    (input - mean) / sqrt(var + eps) * weight + bias over the trailing normalized_shape dims (fused; biased variance).
+    """
 def le(input: typing.Any, other: typing.Any, *, out: typing.Any = None) -> Tensor:
     """
     input <= other (bool).
@@ -1856,6 +1928,18 @@ def matmul(input: typing.Any, other: typing.Any) -> Tensor:
 def max(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
     """
     max(input): largest element; max(input, dim, keepdim) -> (values, indices); max(input, other): maximum.
+    """
+def max_pool1d(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, dilation: typing.Any = 1, ceil_mode: bool = False) -> Tensor:
+    """
+    1-d max pooling over (N, C, L) or (C, L).
+    """
+def max_pool1d_with_indices(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, dilation: typing.Any = 1, ceil_mode: bool = False) -> tuple:
+    """
+    1-d max pooling returning (values, indices).
+    """
+def max_pool2d(input: Tensor, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, dilation: typing.Any = 1, ceil_mode: bool = False) -> Tensor:
+    """
+    2-d max pooling over (N, C, H, W) or (C, H, W).
     """
 def maximum(input: typing.Any, other: typing.Any, *, out: typing.Any = None) -> Tensor:
     """
@@ -2036,6 +2120,10 @@ def rsqrt(input: Tensor, *, out: typing.Any = None) -> Tensor:
 def scalar_tensor(s: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
     """
     A 0-d tensor holding s (float32 unless dtype is given).
+    """
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: typing.Any = None, dropout_p: typing.SupportsFloat | typing.SupportsIndex = 0.0, is_causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, enable_gqa: bool = False) -> Tensor:
+    """
+    softmax(query key^T * scale + attn_mask) value over the last two dims (fused; bool masks: True = attend).
     """
 def scatter(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
     """
