@@ -9,6 +9,7 @@
 #include "autograd/node.h"
 #include "kernels/cpu/attention.h"
 #include "ops/creation.h"
+#include "ops/arith.h"
 #include "ops/elementwise.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
@@ -21,10 +22,7 @@ using autograd::TensorList;
 using Needs = std::vector<bool>;
 constexpr const char* kOp = "scaled_dot_product_attention";
 
-Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
-Tensor add(const Tensor& a, const Tensor& b) { return !a ? b : (!b ? a : binary(BinaryOp::Add, a, b)); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+using namespace arith;  // num, add, sub, mul, div, neg
 
 Shape batch_dims(const Tensor& t) { return Shape(t->shape.begin(), t->shape.end() - 2); }
 

@@ -1,3 +1,4 @@
+#include "ops/arith.h"
 #include "ops/elementwise.h"
 
 #include <cctype>
@@ -81,12 +82,7 @@ Tensor scalar_tensor(const Scalar& s, DType dtype) {
 namespace {
 using autograd::TensorList;
 using Needs = std::vector<bool>;
-Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
-Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
-Tensor neg(const Tensor& a) { return unary(UnaryOp::Neg, a); }
+using namespace arith;  // num, add, sub, mul, div, neg
 Tensor where0(const Tensor& cond, const Tensor& x) { return where(cond, x, num(0)); }
 Tensor as_mask(const Tensor& cond, DType dt) { return to_dtype(cond, dt); }
 // Sum of the non-null terms (null if none).

@@ -6,6 +6,7 @@
 #include "autograd/node.h"
 #include "kernels/cpu/loss.h"
 #include "ops/creation.h"
+#include "ops/arith.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -17,11 +18,7 @@ using autograd::TensorList;
 using Needs = std::vector<bool>;
 enum class Reduction { None, Mean, Sum };
 
-Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
-Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+using namespace arith;  // num, add, sub, mul, div, neg
 
 Reduction parse_reduction(const std::string& r, const char* op) {
   if (r == "mean") return Reduction::Mean;

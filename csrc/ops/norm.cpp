@@ -8,6 +8,7 @@
 
 #include "autograd/node.h"
 #include "kernels/cpu/norm.h"
+#include "ops/arith.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -19,10 +20,7 @@ using autograd::TensorList;
 using Needs = std::vector<bool>;
 constexpr const char* kOp = "layer_norm";
 
-Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
-Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+using namespace arith;  // num, add, sub, mul, div, neg
 Tensor row_mean(const Tensor& t) { return mean(t, {-1}, true); }
 
 // The layout: `rows` rows of `n` elements (the normalised trailing dims).

@@ -7,6 +7,7 @@
 #include "autograd/node.h"
 #include "kernels/cpu/reduce.h"
 #include "ops/creation.h"
+#include "ops/arith.h"
 #include "ops/elementwise.h"
 #include "ops/shape.h"
 
@@ -216,11 +217,7 @@ using autograd::TensorList;
 using Needs = std::vector<bool>;
 using DerivFn = std::function<Tensor(const Tensor& x, const Tensor& out_keep)>;
 
-Tensor num(double v) { return scalar_tensor(Scalar::from_double(v)); }
-Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+using namespace arith;  // num, add, sub, mul, div, neg
 Tensor eq(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Eq, a, b); }
 Tensor mask_of(const Tensor& cond, DType dt) { return to_dtype(cond, dt); }
 Tensor where0(const Tensor& cond, const Tensor& x) { return where(cond, num(0), x); }  // 0 where cond
