@@ -68,6 +68,10 @@ void lstm_row_512(float* i, float* f, float* g, float* o, const float* cp, float
     store(h + k, vo * tanh(c));
   }
 }
+// dst = tanh(src) over n (a multiple of 16) values.
+void tanh_512(const float* src, float* dst, int64_t n) {
+  for (int64_t k = 0; k + 16 <= n; k += 16) vec512::store(dst + k, vec512::tanh(vec512::load(src + k)));
+}
 #pragma GCC pop_options
 #endif
 
@@ -306,6 +310,9 @@ void backward_rows(const RnnArgs& a, const RnnGradArgs& ga, const Layout& L, int
   const T* cb = static_cast<const T*>(a.cbuf);
   const T* dout = static_cast<const T*>(ga.dout);
   const bool gru = a.mode == RnnMode::Gru, lstm = a.mode == RnnMode::Lstm;
+#if defined(TGX_VEC_AVX512)
+  const bool use512 = avx512_enabled();
+#endif
   std::vector<T> tc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
   for (int64_t s = L.T - 1; s >= 0; --s) {
     const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
@@ -326,8 +333,17 @@ void backward_rows(const RnnArgs& a, const RnnGradArgs& ga, const Layout& L, int
       if (lstm) {
         const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
         const T* cp = cb + j * SB + ps * B;
-        std::memcpy(tc.data(), cb + j * SB + ns * B, size_t(B) * sizeof(T));
-        tanh_inplace(tc.data(), B);
+        int64_t k = 0;  // tc = tanh(c_t): columns [0, k) by the 16-lane path
+#if defined(TGX_VEC_AVX512)
+        if constexpr (std::is_same_v<T, float>) {
+          if (use512) {
+            k = B / 16 * 16;
+            tanh_512(cb + j * SB + ns * B, tc.data(), k);
+          }
+        }
+#endif
+        std::memcpy(tc.data() + k, cb + j * SB + ns * B + k, size_t(B - k) * sizeof(T));
+        tanh_inplace(tc.data() + k, B - k);
         T* dcj = dc + j * B;
         T *di = dx + j * TB, *df = dx + (H + j) * TB, *dg = dx + (2 * H + j) * TB, *dO = dx + (3 * H + j) * TB;
         TGX_SIMD
