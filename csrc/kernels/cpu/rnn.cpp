@@ -7,7 +7,11 @@
 #include <cstring>
 #include <type_traits>
 #include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
+#include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/simd_math.h"
 
@@ -46,6 +50,30 @@ template <typename T> void tanh_inplace(T* p, int64_t n) {
     for (; i < n; ++i) p[i] = std::tanh(p[i]);
   }
 }
+
+#if defined(TGX_VEC_AVX512)
+// One LSTM cell row over n (a multiple of 16) batch columns in a single pass with 16 lanes:
+// the gate activations (in place), c_t = f * c_{t-1} + i * g and h_t = o * tanh(c_t).
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+void lstm_row_512(float* i, float* f, float* g, float* o, const float* cp, float* cn, float* h,
+                  int64_t n) {
+  using namespace vec512;
+  for (int64_t k = 0; k + 16 <= n; k += 16) {
+    const VecF vi = sigmoid(load(i + k)), vf = sigmoid(load(f + k));
+    const VecF vg = tanh(load(g + k)), vo = sigmoid(load(o + k));
+    store(i + k, vi), store(f + k, vf), store(g + k, vg), store(o + k, vo);
+    const VecF c = fmadd(vf, load(cp + k), vi * vg);
+    store(cn + k, c);
+    store(h + k, vo * tanh(c));
+  }
+}
+// dst = tanh(src) over n (a multiple of 16) values.
+void tanh_512(const float* src, float* dst, int64_t n) {
+  for (int64_t k = 0; k + 16 <= n; k += 16) vec512::store(dst + k, vec512::tanh(vec512::load(src + k)));
+}
+#pragma GCC pop_options
+#endif
 
 // C (m x n, element (i, j) at c[i * rsc + j * csc]) = A (m x k) @ B (k x n) + beta * C.
 template <typename T>
@@ -108,10 +136,49 @@ void transpose_out(const Layout& L, const T* s, int64_t lds, const T* m, T* out)
   }
 }
 
+// The time loops run on one team of threads for the whole sequence: each thread owns a block of
+// hidden rows [j0, j1) (the gate rows q * H + j of every gate q) and the steps are separated by
+// barriers, so a step costs no fork/join. Small layers run on one thread.
+int team_size(const Layout& L) {
+  const int64_t macs = L.GH * L.H * L.B;
+  if (macs < (int64_t(1) << 18)) return 1;
+  return int(std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), L.H / 16)));
+}
+
+template <typename F> void run_team(int nt, const F& f) {
+#ifdef _OPENMP
+  if (nt > 1 && !omp_in_parallel()) {
+#pragma omp parallel num_threads(nt)
+    f(omp_get_thread_num(), omp_get_num_threads());
+    return;
+  }
+#endif
+  (void)nt;
+  f(0, 1);
+}
+
+inline void team_barrier(int nt) {
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp barrier
+  }
+#endif
+  (void)nt;
+}
+
+// Hidden rows of thread `tid` of `nt` (blocks are multiples of 8 rows where possible).
+inline void row_block(int64_t H, int tid, int nt, int64_t& j0, int64_t& j1) {
+  const int64_t per = ((H + nt - 1) / nt + 7) / 8 * 8;
+  j0 = std::min(H, tid * per);
+  j1 = std::min(H, j0 + per);
+}
+
 template <typename T>
-void forward(const RnnArgs& a) {
-  const Layout L(a);
-  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB;
+void forward_rows(const RnnArgs& a, const Layout& L, int tid, int nt) {
+  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB, G = L.G;
+  int64_t j0, j1;
+  row_block(H, tid, nt, j0, j1);
+  const int64_t jn = j1 - j0;
   const T* w = static_cast<const T*>(a.w_hh);
   const T* bhh = static_cast<const T*>(a.b_hh);
   const T* bx = static_cast<const T*>(a.b_x);
@@ -119,6 +186,9 @@ void forward(const RnnArgs& a) {
   T* cb = static_cast<T*>(a.cbuf);
   T* out = static_cast<T*>(a.out);
   const bool gru = a.mode == RnnMode::Gru;
+#if defined(TGX_VEC_AVX512)
+  const bool use512 = avx512_enabled();
+#endif
   std::vector<T> hh(gru ? size_t(L.GH * B) : 0), m(static_cast<size_t>(B));
   for (int64_t s = 0; s < L.T; ++s) {
     const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
@@ -126,50 +196,61 @@ void forward(const RnnArgs& a) {
     const T* hp = hb + ps * B;                // state row j: hp + j * SB
     T* hn = hb + ns * B;
     const bool all = L.mask(t, m);
-    if (gru) {
-      gemm_w_state<T>(L, w, hp, SB, hh.data(), B, 0);
-    } else {
-      gemm_w_state<T>(L, w, hp, SB, g, TB, 1);  // gates += W_hh @ h^T
-    }
-    if (bx) {
-      for (int64_t r = 0; r < L.GH; ++r) {
-        T* gr = g + r * TB;
-        const T v = bx[r];
-        TGX_SIMD
-        for (int64_t b = 0; b < B; ++b) gr[b] += v;
+    if (jn > 0) {
+      for (int64_t q = 0; q < G; ++q) {  // gate rows q*H + [j0, j1) (+)= W_hh rows @ h^T
+        const int64_t r0 = q * H + j0;
+        if (gru) gemm<T>(jn, B, H, w + r0 * H, H, 1, hp, SB, 1, hh.data() + r0 * B, B, 1, 0);
+        else gemm<T>(jn, B, H, w + r0 * H, H, 1, hp, SB, 1, g + r0 * TB, TB, 1, 1);
+        if (bx) {
+          for (int64_t r = r0; r < r0 + jn; ++r) {
+            T* gr = g + r * TB;
+            const T v = bx[r];
+            TGX_SIMD
+            for (int64_t b = 0; b < B; ++b) gr[b] += v;
+          }
+        }
       }
     }
     if (a.mode == RnnMode::Lstm) {
-      for (int64_t r = 0; r < 4 * H; ++r) {
-        if (r >= 2 * H && r < 3 * H) tanh_inplace(g + r * TB, B);
-        else sigmoid_inplace(g + r * TB, B);
-      }
-      for (int64_t j = 0; j < H; ++j) {
-        const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
+      for (int64_t j = j0; j < j1; ++j) {
+        T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
         const T* cp = cb + j * SB + ps * B;
         T* cn = cb + j * SB + ns * B;
         T* h = hn + j * SB;
+        int64_t k = 0;  // columns [0, k) done by the 16-lane path
+#if defined(TGX_VEC_AVX512)
+        if constexpr (std::is_same_v<T, float>) {
+          if (use512) {
+            k = B / 16 * 16;
+            lstm_row_512(i, f, gg, o, cp, cn, h, k);
+          }
+        }
+#endif
+        const int64_t r = B - k;
+        sigmoid_inplace(i + k, r);
+        sigmoid_inplace(f + k, r);
+        tanh_inplace(gg + k, r);
+        sigmoid_inplace(o + k, r);
         TGX_SIMD
-        for (int64_t b = 0; b < B; ++b) h[b] = cn[b] = f[b] * cp[b] + i[b] * gg[b];
-        tanh_inplace(h, B);
+        for (int64_t b = k; b < B; ++b) h[b] = cn[b] = f[b] * cp[b] + i[b] * gg[b];
+        tanh_inplace(h + k, r);
         TGX_SIMD
-        for (int64_t b = 0; b < B; ++b) h[b] *= o[b];
+        for (int64_t b = k; b < B; ++b) h[b] *= o[b];
       }
     } else if (gru) {
-      for (int64_t r = 0; r < 3 * H; ++r) {
-        T* hr = hh.data() + r * B;
-        const T bias = bhh ? bhh[r] : T(0);
-        TGX_SIMD
-        for (int64_t b = 0; b < B; ++b) hr[b] += bias;
-      }
-      for (int64_t r = 0; r < 2 * H; ++r) {
-        T* gr = g + r * TB;
-        const T* hr = hh.data() + r * B;
-        TGX_SIMD
-        for (int64_t b = 0; b < B; ++b) gr[b] += hr[b];
-        sigmoid_inplace(gr, B);
-      }
-      for (int64_t j = 0; j < H; ++j) {
+      for (int64_t j = j0; j < j1; ++j) {
+        for (int64_t q = 0; q < 3; ++q) {
+          const int64_t r = q * H + j;
+          T* hr = hh.data() + r * B;
+          const T bias = bhh ? bhh[r] : T(0);
+          TGX_SIMD
+          for (int64_t b = 0; b < B; ++b) hr[b] += bias;
+          if (q == 2) break;
+          T* gr = g + r * TB;
+          TGX_SIMD
+          for (int64_t b = 0; b < B; ++b) gr[b] += hr[b];
+          sigmoid_inplace(gr, B);
+        }
         const T *rr = g + j * TB, *z = g + (H + j) * TB, *hl = hh.data() + (2 * H + j) * B;
         T* n = g + (2 * H + j) * TB;
         T* lin = static_cast<T*>(a.hn_lin) + j * TB + t * B;
@@ -185,7 +266,7 @@ void forward(const RnnArgs& a) {
         for (int64_t b = 0; b < B; ++b) h[b] = (T(1) - z[b]) * n[b] + z[b] * hpj[b];
       }
     } else {
-      for (int64_t j = 0; j < H; ++j) {
+      for (int64_t j = j0; j < j1; ++j) {
         T* gj = g + j * TB;
         if (a.mode == RnnMode::Tanh) tanh_inplace(gj, B);
         else
@@ -194,7 +275,7 @@ void forward(const RnnArgs& a) {
         std::memcpy(hn + j * SB, gj, size_t(B) * sizeof(T));
       }
     }
-    for (int64_t j = 0; j < H && !all; ++j) {
+    for (int64_t j = j0; j < j1 && !all; ++j) {
       T* h = hn + j * SB;
       const T* hpj = hp + j * SB;
       for (int64_t b = 0; b < B; ++b) {  // inactive rows keep their state (and output 0)
@@ -204,25 +285,35 @@ void forward(const RnnArgs& a) {
         }
       }
     }
-    transpose_out(L, hn, SB, m.data(), out + t * B * H);
+    T* o = out + t * B * H;  // out (B, H): this thread's columns [j0, j1)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = j0; j < j1; ++j) o[b * H + j] = m[size_t(b)] * hn[j * SB + b];
+    team_barrier(nt);  // the next step's GEMM reads every row of this step's state
   }
 }
 
 template <typename T>
-void backward(const RnnArgs& a, const RnnGradArgs& ga) {
+void forward(const RnnArgs& a) {
   const Layout L(a);
-  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB, BH = B * H;
+  const int nt = team_size(L);
+  run_team(nt, [&](int tid, int n) { forward_rows<T>(a, L, tid, n); });
+}
+
+template <typename T>
+void backward_rows(const RnnArgs& a, const RnnGradArgs& ga, const Layout& L, int tid, int nt,
+                   T* dh, T* dhp, T* dc) {
+  const int64_t H = L.H, B = L.B, TB = L.TB, SB = L.SB;
+  int64_t j0, j1;
+  row_block(H, tid, nt, j0, j1);
   const T* w = static_cast<const T*>(a.w_hh);
   const T* hb = static_cast<const T*>(a.hbuf);
   const T* cb = static_cast<const T*>(a.cbuf);
   const T* dout = static_cast<const T*>(ga.dout);
   const bool gru = a.mode == RnnMode::Gru, lstm = a.mode == RnnMode::Lstm;
-  std::vector<T> dh(size_t(BH), T(0)), dhp(static_cast<size_t>(BH)), dc, tc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
-  if (ga.dhn) std::memcpy(dh.data(), ga.dhn, size_t(BH) * sizeof(T));
-  if (lstm) {
-    dc.assign(size_t(BH), T(0));
-    if (ga.dcn) std::memcpy(dc.data(), ga.dcn, size_t(BH) * sizeof(T));
-  }
+#if defined(TGX_VEC_AVX512)
+  const bool use512 = avx512_enabled();
+#endif
+  std::vector<T> tc(static_cast<size_t>(B)), m(static_cast<size_t>(B));
   for (int64_t s = L.T - 1; s >= 0; --s) {
     const int64_t t = L.time(s), ps = L.prev_slot(t), ns = L.next_slot(t);
     L.mask(t, m);
@@ -232,9 +323,9 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
     T* dhh = gru ? static_cast<T*>(ga.dgh) + t * B : dx;
     const T* hp = hb + ps * B;
     const T* hn = hb + ns * B;
-    for (int64_t j = 0; j < H; ++j) {
-      T* d = dh.data() + j * B;
-      T* dp = dhp.data() + j * B;
+    for (int64_t j = j0; j < j1; ++j) {
+      T* d = dh + j * B;
+      T* dp = dhp + j * B;
       if (dout) {
         const T* o = dout + t * B * H + j;  // dout is (T, B, H)
         for (int64_t b = 0; b < B; ++b) d[b] += mb[b] * o[b * H];
@@ -242,9 +333,18 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
       if (lstm) {
         const T *i = g + j * TB, *f = g + (H + j) * TB, *gg = g + (2 * H + j) * TB, *o = g + (3 * H + j) * TB;
         const T* cp = cb + j * SB + ps * B;
-        std::memcpy(tc.data(), cb + j * SB + ns * B, size_t(B) * sizeof(T));
-        tanh_inplace(tc.data(), B);
-        T* dcj = dc.data() + j * B;
+        int64_t k = 0;  // tc = tanh(c_t): columns [0, k) by the 16-lane path
+#if defined(TGX_VEC_AVX512)
+        if constexpr (std::is_same_v<T, float>) {
+          if (use512) {
+            k = B / 16 * 16;
+            tanh_512(cb + j * SB + ns * B, tc.data(), k);
+          }
+        }
+#endif
+        std::memcpy(tc.data() + k, cb + j * SB + ns * B + k, size_t(B - k) * sizeof(T));
+        tanh_inplace(tc.data() + k, B - k);
+        T* dcj = dc + j * B;
         T *di = dx + j * TB, *df = dx + (H + j) * TB, *dg = dx + (2 * H + j) * TB, *dO = dx + (3 * H + j) * TB;
         TGX_SIMD
         for (int64_t b = 0; b < B; ++b) {
@@ -286,10 +386,30 @@ void backward(const RnnArgs& a, const RnnGradArgs& ga) {
         }
       }
     }
-    gemm<T>(H, B, L.GH, w, 1, H, dhh, TB, 1, dhp.data(), B, 1, 1);  // dh_prev += W_hh^T @ dG
-    dh.swap(dhp);
+    team_barrier(nt);  // the GEMM below reads every gate row of this step
+    if (j1 > j0)  // dh_prev[j0:j1] += W_hh^T[j0:j1] @ dG
+      gemm<T>(j1 - j0, B, L.GH, w + j0, 1, H, dhh, TB, 1, dhp + j0 * B, B, 1, 1);
+    std::swap(dh, dhp);
   }
-  if (ga.dh0) std::memcpy(ga.dh0, dh.data(), size_t(BH) * sizeof(T));
+}
+
+template <typename T>
+void backward(const RnnArgs& a, const RnnGradArgs& ga) {
+  const Layout L(a);
+  const int64_t BH = L.B * L.H;
+  const bool lstm = a.mode == RnnMode::Lstm;
+  std::vector<T> dh(size_t(BH), T(0)), dhp(static_cast<size_t>(BH)), dc;
+  if (ga.dhn) std::memcpy(dh.data(), ga.dhn, size_t(BH) * sizeof(T));
+  if (lstm) {
+    dc.assign(size_t(BH), T(0));
+    if (ga.dcn) std::memcpy(dc.data(), ga.dcn, size_t(BH) * sizeof(T));
+  }
+  const int nt = team_size(L);
+  run_team(nt, [&](int tid, int n) {
+    backward_rows<T>(a, ga, L, tid, n, dh.data(), dhp.data(), dc.data());
+  });
+  const T* res = L.T % 2 == 0 ? dh.data() : dhp.data();  // swapped once per step
+  if (ga.dh0) std::memcpy(ga.dh0, res, size_t(BH) * sizeof(T));
   if (ga.dc0 && lstm) std::memcpy(ga.dc0, dc.data(), size_t(BH) * sizeof(T));
 }
 
