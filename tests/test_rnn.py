@@ -86,6 +86,39 @@ def test_layer_matches_numpy(mode, reverse, masked):
     np.testing.assert_allclose(_np(r32[0]), out, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_layer_threaded_team_matches_numpy_and_one_thread(mode):
+    """Sizes large enough for the per-call OpenMP team (>= 2^18 multiply-adds per step), with
+    H and B not multiples of the SIMD width: forward against NumPy, grads against 1 thread."""
+    rng = np.random.default_rng(3)
+    T, B, I, H = 4, 37, 8, 96
+    x = rng.standard_normal((T, B, I))
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    ws = [w * 0.3 for w in _weights(mode, I, H, rng)]
+    cc = c0 if mode == "lstm" else None
+    lengths = np.array([T] * (B - 2) + [2, 1])
+    out_ref = ref_layer(mode, x, h0, c0, *ws, lengths=lengths)[0]
+    old = tgx.get_num_threads()
+    results = {}
+    try:
+        for nt in (1, 2):
+            tgx.set_num_threads(nt)
+            for dt in (np.float64, np.float32):
+                xs = _t(x.astype(dt), True)
+                wts = [_t(w.astype(dt), True) for w in ws]
+                r = _C._rnn_layer(mode, xs, _t(h0.astype(dt)), _t(None if cc is None else cc.astype(dt)),
+                                  *wts, tgx.tensor(lengths), False)
+                tol = 1e-12 if dt == np.float64 else 1e-4
+                np.testing.assert_allclose(_np(r[0]), out_ref, rtol=tol, atol=tol)
+                (r[0] * r[0]).sum().backward()
+                results[nt, dt] = [_np(xs.grad)] + [_np(w.grad) for w in wts]
+    finally:
+        tgx.set_num_threads(old)
+    for dt, tol in ((np.float64, 1e-10), (np.float32, 2e-3)):
+        for g1, g2 in zip(results[1, dt], results[2, dt]):
+            np.testing.assert_allclose(g2, g1, rtol=tol, atol=tol)
+
+
 def test_layer_noncontiguous_and_empty():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, 4, 5))  # (B, T, I) -> a transposed (T, B, I) view
