@@ -2,7 +2,8 @@
 
 conv(1->16, 3x3, pad 1) -> ReLU -> max-pool 2 -> conv(16->32, 3x3, pad 1) -> ReLU -> max-pool 2
 -> Linear(128, 64) -> ReLU -> Dropout -> Linear(64, 10), trained with AdamW (weight decay 0.05),
-label smoothing 0.1 and a cosine schedule on 80% of the data, tested on the held-out 20% (same split as mlp_digits.py).
+label smoothing 0.1 and a cosine schedule on 80% of the data, tested on the held-out 20%
+(same split as mlp_digits.py).
 
     python examples/cnn_digits.py [--quick] [--epochs N]     (TGX_SMOKE=1 also shortens the run)
 """

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import tinygrad_ext
 
 ROOT = Path(__file__).resolve().parents[1]
