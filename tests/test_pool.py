@@ -453,3 +453,10 @@ def test_hostile_but_valid():
     assert tuple(F.max_pool2d(X, 2, stride=2**62, padding=1).shape) == (2, 3, 1, 1)
     assert tuple(F.avg_pool2d(X, (7, 9), stride=2**40, ceil_mode=True).shape) == (2, 3, 1, 1)
     assert tuple(F.adaptive_avg_pool2d(tgx.zeros(0, 3, 2, 2), (2**40, 2**40)).shape) == (0, 3, 2**40, 2**40)
+
+
+def test_adaptive_pool_unallocatable_output_is_a_memory_error():
+    # The output size is the caller's: an impossible one must fail cleanly at allocation.
+    for f in (tgx.adaptive_avg_pool1d, tgx.adaptive_max_pool1d):
+        with pytest.raises(MemoryError):
+            f(tgx.ones(2, 3), 2**40)

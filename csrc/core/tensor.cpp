@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <cstdint>
+
 namespace tgx {
 
 std::atomic<int64_t> TensorImpl::live_count{0};
@@ -9,7 +11,7 @@ bool TensorImpl::is_contiguous() const {
   for (int64_t d = ndim() - 1; d >= 0; --d) {
     if (shape[d] == 1) continue;
     if (strides[d] != expected) return false;
-    expected *= shape[d];
+    if (__builtin_mul_overflow(expected, shape[d], &expected)) expected = INT64_MAX;  // as below
   }
   return true;
 }
@@ -19,7 +21,9 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t s = 1;
   for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
     st[d] = s;
-    s *= shape[d] > 0 ? shape[d] : 1;
+    // Only an empty tensor's shape can overflow here (checked_numel bounds the others): its
+    // strides are never used to address memory, so saturate instead of overflowing.
+    if (__builtin_mul_overflow(s, shape[d] > 0 ? shape[d] : 1, &s)) s = INT64_MAX;
   }
   return st;
 }

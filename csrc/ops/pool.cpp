@@ -344,6 +344,10 @@ GeomPtr adaptive_geom(const Tensor& x, int spatial, const Shape& output_size, bo
   set_out_shape(*g);
   const int64_t n = checked_numel(g->out_shape, x->dtype, op);
   if (n) {  // (tables only when there is output: an empty batch may ask for any size)
+    // The output size is the caller's: allocate it before sizing the tables from it, so a size
+    // the allocator refuses is a MemoryError here, not an unbounded std::vector. The block goes
+    // back to the caching allocator and is reused by the forward's output.
+    (void)empty(g->out_shape, x->dtype);
     adaptive_axis(g->ih, g->oh, g->hs, g->hc, avg ? &g->hdiv : nullptr);
     adaptive_axis(g->iw, g->ow, g->ws, g->wc, avg ? &g->wdiv : nullptr);
   }
