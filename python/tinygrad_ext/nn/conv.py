@@ -179,6 +179,11 @@ class _ConvTransposeNd(_ConvNd):
             pads.append(output_size[i] - smallest)
         return tuple(pads)
 
+    def forward(self, input, output_size=None):
+        conv_t = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        return conv_t(input, self.weight, self.bias, self.stride, self.padding,
+                      self._output_padding(input, output_size), self.groups, self.dilation)
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-D transposed convolution; weight (in_channels, out_channels/groups, kernel_size)."""
@@ -191,11 +196,6 @@ class ConvTranspose1d(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, output_padding, device, dtype)
 
-    def forward(self, input, output_size=None):
-        op = self._output_padding(input, output_size)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
-
 
 class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution; weight (in_channels, out_channels/groups, kh, kw)."""
@@ -207,11 +207,6 @@ class ConvTranspose2d(_ConvTransposeNd):
                  device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, output_padding, device, dtype)
-
-    def forward(self, input, output_size=None):
-        op = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
 
 
 class Unfold(Module):
