@@ -39,7 +39,7 @@ def cases(quick, Case, tgx, torch):
             b = rng.standard_normal(oc).astype(np.float32)
             return x, w, b
 
-        def make_fwd(pad=pad):
+        def make_fwd(pad=pad, data=data):
             x, w, b = data()
             tx, tw, tb = tgx.tensor(x), tgx.tensor(w), tgx.tensor(b)
             fns = {"tgx": lambda: tgx.conv2d(tx, tw, tb, padding=pad),
@@ -49,7 +49,7 @@ def cases(quick, Case, tgx, torch):
                 fns["torch"] = lambda: torch.conv2d(px, pw, pb, padding=pad)
             return fns
 
-        def make_bwd(pad=pad):
+        def make_bwd(pad=pad, data=data):
             x, w, b = data()
 
             def step(lib, *arrs):

@@ -39,6 +39,11 @@ if "numpy" in sys.modules:  # pragma: no cover - only when imported from elsewhe
     os.execv(sys.executable, [sys.executable, *sys.argv])
 for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ[var] = str(THREADS)
+# OpenBLAS's idle workers busy-wait 2^28 cycles (~0.1 s) after every call by default: on a
+# 2-core machine that takes a core from whichever library is timed next. 2^20 cycles keep
+# NumPy's back-to-back calls warm and let the pool go idle within the settle pause of
+# timing.measure.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 import numpy as np  # noqa: E402
 

@@ -21,11 +21,15 @@ def calibrate(fn: Callable[[], object], target_s: float) -> int:
 
 
 def measure(fns: dict[str, Callable[[], object]], samples: int, target_s: float,
-            warmup: int = 2) -> dict[str, dict]:
+            warmup: int = 2, settle_s: float = 0.01) -> dict[str, dict]:
     """Times each library's callable; samples alternate between libraries (a, b, c, a, b, c ...)
-    so that drift in clock speed or load hits them alike. Returns seconds per call."""
+    so that drift in clock speed or load hits them alike. Before each sample the process sleeps
+    settle_s, so that the worker threads the previous library left spinning (OpenMP pools,
+    OpenBLAS) have gone idle and do not compete with the next one for the cores.
+    Returns seconds per call."""
     loops = {}
     for name, fn in fns.items():
+        time.sleep(settle_s)
         for _ in range(warmup):
             fn()
         loops[name] = calibrate(fn, target_s)
@@ -33,6 +37,7 @@ def measure(fns: dict[str, Callable[[], object]], samples: int, target_s: float,
     for _ in range(samples):
         for name, fn in fns.items():
             n = loops[name]
+            time.sleep(settle_s)
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
