@@ -174,7 +174,12 @@ TensorList run_engine(const TensorList& roots, const TensorList& grad_roots,
     bool any = false;
     for (const Tensor& g : grads) any = any || bool(g);
     TensorList outs;
-    if (any) outs = n->apply(std::move(grads));
+    if (any) {
+      std::vector<bool> wanted(n->next_edges.size(), false);
+      for (size_t k = 0; k < wanted.size(); ++k)
+        if (const auto& c = n->next_edges[k].node) wanted[k] = needed[index[c.get()]] != 0;
+      outs = n->apply_pruned(std::move(grads), wanted);
+    }
     if (!keep_graph) n->release_variables();
     for (size_t k = 0; k < n->next_edges.size(); ++k) {
       const Edge& e = n->next_edges[k];

@@ -108,6 +108,10 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
 }
 
 TensorList FnNode::apply(TensorList&& grads) {
+  return apply_pruned(std::move(grads), std::vector<bool>(next_edges.size(), true));
+}
+
+TensorList FnNode::apply_pruned(TensorList&& grads, const std::vector<bool>& wanted) {
   std::shared_ptr<Node> self = shared_from_this();
   TensorList sv;
   sv.reserve(saved.size());
@@ -115,7 +119,7 @@ TensorList FnNode::apply(TensorList&& grads) {
   for (size_t i = 0; i < grads.size() && i < output_meta.size(); ++i)
     if (!grads[i]) grads[i] = zeros_like_meta(output_meta[i]);
   std::vector<bool> needs(next_edges.size());
-  for (size_t i = 0; i < needs.size(); ++i) needs[i] = next_edges[i].valid();
+  for (size_t i = 0; i < needs.size(); ++i) needs[i] = next_edges[i].valid() && wanted[i];
   return vjp(grads, sv, needs);
 }
 

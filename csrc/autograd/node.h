@@ -68,6 +68,11 @@ struct Node : std::enable_shared_from_this<Node> {
   // grads: one per forward output (null where none arrived). Returns one per next edge, at the
   // shape of the forward output or already reduced (the engine sums to the input's shape).
   virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
+  // apply, told which next edges lead to a wanted gradient (the engine prunes the others, so
+  // autograd.grad(y, [x]) computes no weight gradient). By default every edge is computed.
+  virtual std::vector<Tensor> apply_pruned(std::vector<Tensor>&& grads, const std::vector<bool>&) {
+    return apply(std::move(grads));
+  }
   virtual void release_variables() {}
 
   std::vector<autograd::Edge> next_edges;         // one per forward input
@@ -115,6 +120,7 @@ struct FnNode : Node {
   VjpFn vjp;
   std::string name() const override { return name_; }
   TensorList apply(TensorList&& grads) override;
+  TensorList apply_pruned(TensorList&& grads, const std::vector<bool>& wanted) override;
   void release_variables() override;
 };
 
