@@ -123,3 +123,31 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
                j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
     out = xp[:, :, ph:ph + h, pw:pw + w]
     return out[0] if unbatched else out
+
+
+def conv2d_stride1_maps(x, w, gy, pads, dilation=(1, 1), groups=1):
+    """The three maps of a stride-1 conv in float64, straight from the definition: the output
+    y, and for an output gradient gy the input gradient dx and weight gradient dw. pads =
+    ((top, bottom), (left, right)), dilation = (dh, dw)."""
+    x, w, gy = (np.asarray(a, np.float64) for a in (x, w, gy))
+    n, c, _, _ = x.shape
+    o, cg, kh, kw = w.shape
+    og = o // groups
+    dh, dw = dilation
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    oh, ow = xp.shape[2] - dh * (kh - 1), xp.shape[3] - dw * (kw - 1)
+    y = np.zeros((n, o, oh, ow))
+    dxp = np.zeros_like(xp)
+    dwt = np.zeros_like(w)
+    for g in range(groups):
+        xs, os_ = slice(g * cg, (g + 1) * cg), slice(g * og, (g + 1) * og)
+        for i in range(kh):
+            for j in range(kw):
+                win = xp[:, xs, i * dh:i * dh + oh, j * dw:j * dw + ow]  # (n, cg, oh, ow)
+                y[:, os_] += np.einsum("nchw,oc->nohw", win, w[os_, :, i, j])
+                dwt[os_, :, i, j] = np.einsum("nohw,nchw->oc", gy[:, os_], win)
+                dxp[:, xs, i * dh:i * dh + oh, j * dw:j * dw + ow] += np.einsum(
+                    "nohw,oc->nchw", gy[:, os_], w[os_, :, i, j])
+    (t, _), (left, _) = pads
+    dx = dxp[:, :, t:t + x.shape[2], left:left + x.shape[3]]
+    return y, dx, dwt

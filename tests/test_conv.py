@@ -5,6 +5,9 @@ with gradients (gradcheck, gradgradcheck, jvp), errors and hostile sizes."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import conv_ref
 import numpy as np
@@ -351,6 +354,67 @@ def test_mixed_float_dtypes_raise():
         F.conv2d(T(arr(1, 2, 4, 4)), T(arr(2, 2, 3, 3, dtype=np.float32)))
     with pytest.raises(TypeError, match="bias"):
         F.conv2d(T(arr(1, 2, 4, 4)), T(arr(2, 2, 3, 3)), T(arr(2, dtype=np.float32)))
+
+
+DIRECT = [  # stride-1 convolutions of every flavour (N, C, H, W, O, kh, kw, padding, dilation, groups)
+    (3, 3, 32, 32, 16, 3, 3, 1, 1, 1),     # a first layer
+    (5, 16, 14, 14, 32, 3, 3, 0, 1, 1),    # 'valid'
+    (2, 5, 9, 17, 1, 3, 3, 1, 1, 1),       # one output channel; 5 in the input gradient
+    (4, 7, 6, 5, 13, 3, 3, 1, 1, 1),       # 13 rows in uneven register blocks
+    (1, 60, 6, 7, 9, 3, 3, 1, 1, 1),       # 540 product rows: chunks; one image over threads
+    (2, 4, 10, 12, 6, 2, 4, "same", 1, 1),  # even kernel, asymmetric padding
+    (3, 6, 11, 13, 6, 3, 3, 2, 2, 2),      # dilation and groups
+    (2, 3, 5, 4, 8, 3, 3, 3, 1, 1),        # padding beyond the kernel (cropped input gradient)
+    (9, 2, 4, 4, 17, 3, 3, 1, 1, 1),       # tiny images side by side, 17 rows
+    (2, 1, 1, 40, 3, 1, 5, 0, 1, 1),       # 1-d
+    (2, 3, 16, 33, 8, 3, 3, 1, 1, 1),      # rows ending mid-vector
+    (70, 2, 5, 5, 4, 3, 3, 1, 1, 1),       # many images: full batches and a remainder
+    (2, 3, 4, 5, 4, 1, 1, 1, 1, 1),        # 1x1 with padding
+]
+
+
+@pytest.mark.parametrize("case", DIRECT, ids=[str(i) for i in range(len(DIRECT))])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_stride1_maps_vs_definition(case, dtype, threads):
+    # forward, input gradient and weight gradient of stride-1 convolutions (the direct kernels)
+    # against the float64 definition, for both thread counts
+    n, c, h, w_, o, kh, kw, pad, dil, groups = case
+    x, w, gy = arr(n, c, h, w_, dtype=dtype), arr(o, c // groups, kh, kw, dtype=dtype), None
+    b = arr(o, dtype=dtype)
+    if pad == "same":
+        th, tw = dil * (kh - 1), dil * (kw - 1)
+        pads = ((th // 2, th - th // 2), (tw // 2, tw - tw // 2))
+    else:
+        pads = ((pad, pad), (pad, pad))
+    old = tgx.get_num_threads()
+    tgx.set_num_threads(threads)
+    try:
+        tx, tw, tb = T(x, True), T(w, True), T(b, True)
+        y = F.conv2d(tx, tw, tb, padding=pad, dilation=dil, groups=groups)
+        gy = arr(*y.shape, dtype=dtype)
+        dx, dw, db = tgx.autograd.grad(y, [tx, tw, tb], T(gy))
+    finally:
+        tgx.set_num_threads(old)
+    ry, rdx, rdw = conv_ref.conv2d_stride1_maps(x, w, gy, pads, (dil, dil), groups)
+    ry = ry + b[None, :, None, None]
+    for got, want in ((y, ry), (dx, rdx), (dw, rdw), (db, gy.astype(np.float64).sum((0, 2, 3)))):
+        scale = np.abs(want).max() + 1
+        tol = 1e-12 if dtype == "float64" else 1e-5
+        np.testing.assert_allclose(to_numpy(got), want, rtol=tol, atol=tol * scale)
+
+
+@pytest.mark.parametrize("env", ["TGX_NO_AVX512", "TGX_FORCE_PORTABLE"])
+def test_stride1_maps_on_other_kernel_paths(env):
+    # the same sweep with the AVX2 kernels (on AVX-512 CPUs; elsewhere they are the default) and
+    # with the portable build (im2col + GEMM): the kernel choice is made once per process
+    if os.environ.get(env) == "1":
+        pytest.skip(f"{env}=1 already")
+    e = dict(os.environ, **{env: "1"}, PYTHONPATH=os.pathsep.join(sys.path))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
+                        "stride1_maps_vs_definition", __file__], env=e, capture_output=True,
+                       text=True, cwd=os.path.dirname(__file__))
+    assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
 
 
 def test_zero_sizes():

@@ -4,11 +4,15 @@
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/simd_vec.h"
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
@@ -148,10 +152,12 @@ void gemm_nt(int64_t m, int64_t n, int64_t k, const T* A, int64_t lda, const T* 
   }
 }
 
-template <typename T> T* scratch(size_t n) {
-  static thread_local std::vector<T> buf;
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
+// Per-thread buffers kept between calls: 0 holds im2col panels or padded sources, 1 the
+// flattened output gradient of the direct weight gradient.
+template <typename T> T* scratch(int which, size_t n) {
+  static thread_local std::vector<T> buf[2];
+  if (buf[which].size() < n) buf[which].resize(n);
+  return buf[which].data();
 }
 
 // The layout shared by the three maps.
@@ -193,6 +199,283 @@ void for_images(int64_t N, double macs_per_image, const F& f) {
   }
 }
 
+// ---- direct stride-1 convolution (conv_direct.inc) -----------------------------------------
+// Every stride-1 map is a correlation of zero-padded source planes: the forward of x with w,
+// the input gradient of the output gradient with w flipped and transposed (leading padding
+// (K - 1) * d - p), and the weight gradient of x with the output gradient. B images sit side by
+// side in the padded planes (row i of P holds row i of each image, Wp apart), so that flat
+// tiles of positions run on from one image into the next instead of wasting a partial tile
+// at the end of every small image.
+struct DirectGeom {
+  int64_t Csrc = 0, Hs = 0, Ws = 0;   // source planes (of one group)
+  int64_t ph = 0, pw = 0;             // leading padding of the source (negative: cropped)
+  int64_t KH = 1, KW = 1, dh = 1, dw = 1;
+  int64_t OH = 0, OW = 0;             // output positions
+  int64_t Hp = 0, Wp = 0;             // padded planes: Hp = OH + (KH - 1) dh, Wp likewise
+  int64_t B = 1, Wr = 0, plane = 0;   // images side by side, row stride B * Wp, Hp * Wr
+  int64_t ystride = 0;                // output elements from one image to the next
+  int64_t Lf = 0;                     // flat positions up to the last output
+};
+// Zeros after the padded planes: a tile reads up to this far past the last flat position.
+constexpr int64_t kSlack = 64;
+
+// d with B images side by side, outputs ystride apart.
+DirectGeom batched(DirectGeom d, int64_t B, int64_t ystride) {
+  d.B = B, d.Wr = B * d.Wp, d.plane = d.Hp * d.Wr, d.ystride = ystride;
+  d.Lf = ((d.OH - 1) * B + B - 1) * d.Wp + d.OW;
+  return d;
+}
+
+DirectGeom direct_geom(const ConvGeometry& g, int64_t Csrc, int64_t Hs, int64_t Ws, int64_t ph,
+                       int64_t pw, int64_t OH, int64_t OW) {
+  DirectGeom d;
+  d.Csrc = Csrc, d.Hs = Hs, d.Ws = Ws, d.ph = ph, d.pw = pw;
+  d.KH = g.KH, d.KW = g.KW, d.dh = g.dh, d.dw = g.dw;
+  d.OH = OH, d.OW = OW;
+  d.Hp = OH + (g.KH - 1) * g.dh, d.Wp = OW + (g.KW - 1) * g.dw;
+  return batched(d, 1, 0);
+}
+
+// The A operand (m rows x `rows`) in register blocks of at most max_rows rows, sizes balanced.
+template <typename T> struct PackedRows {
+  struct Block {
+    int64_t row0;
+    int mr;
+    size_t offset;  // data[offset + r * mr + i] = A[row0 + i][r]
+  };
+  int64_t rows = 0;
+  std::vector<Block> blocks;
+  std::vector<T> data;
+};
+
+template <typename T, typename F>
+PackedRows<T> pack_rows(int64_t m, int64_t rows, int max_rows, const F& elem) {
+  PackedRows<T> A;
+  A.rows = rows;
+  A.data.resize(size_t(m * rows));
+  const int64_t nb = (m + max_rows - 1) / max_rows;
+  int64_t row0 = 0;
+  size_t offset = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const int mr = int((m - row0 + (nb - b) - 1) / (nb - b));
+    T* dst = A.data.data() + offset;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int i = 0; i < mr; ++i) dst[r * mr + i] = elem(row0 + i, r);
+    A.blocks.push_back({row0, mr, offset});
+    offset += size_t(mr * rows), row0 += mr;
+  }
+  return A;
+}
+
+// off[r] for the product rows r = (c, ki, kj) of the padded source.
+std::vector<int64_t> row_offsets(const DirectGeom& d) {
+  std::vector<int64_t> off;
+  off.reserve(size_t(d.Csrc * d.KH * d.KW));
+  for (int64_t c = 0; c < d.Csrc; ++c)
+    for (int64_t ki = 0; ki < d.KH; ++ki)
+      for (int64_t kj = 0; kj < d.KW; ++kj) off.push_back(c * d.plane + ki * d.dh * d.Wr + kj * d.dw);
+  return off;
+}
+
+// P (Csrc x Hp x B x Wp, then kSlack zeros) <- the source planes (Csrc x Hs x Ws) of B images
+// (src_image elements apart), zero padded.
+template <typename T>
+void pad_source(const DirectGeom& d, const T* s, int64_t src_image, T* P) {
+  const int64_t j0 = std::clamp<int64_t>(d.pw, 0, d.Wp), j1 = std::clamp<int64_t>(d.pw + d.Ws, 0, d.Wp);
+  for (int64_t c = 0; c < d.Csrc; ++c) {
+    for (int64_t i = 0; i < d.Hp; ++i) {
+      T* row = P + c * d.plane + i * d.Wr;
+      const int64_t si = i - d.ph;
+      if (si < 0 || si >= d.Hs || j1 <= j0) {
+        std::fill(row, row + d.Wr, T(0));
+        continue;
+      }
+      for (int64_t b = 0; b < d.B; ++b, row += d.Wp) {
+        std::fill(row, row + j0, T(0));
+        std::memcpy(row + j0, s + b * src_image + (c * d.Hs + si) * d.Ws + (j0 - d.pw),
+                    sizeof(T) * size_t(j1 - j0));
+        std::fill(row + j1, row + d.Wp, T(0));
+      }
+    }
+  }
+  std::fill(P + d.Csrc * d.plane, P + d.Csrc * d.plane + kSlack, T(0));
+}
+
+// G (m rows of ldg >= Lf) <- y (m x OH x OW) at the flat positions (of a one-image geometry),
+// zeros elsewhere.
+template <typename T>
+void flatten_rows(const DirectGeom& d, const T* y, int64_t m, T* G, int64_t ldg) {
+  for (int64_t o = 0; o < m; ++o) {
+    T* gr = G + o * ldg;
+    const T* yr = y + o * d.OH * d.OW;
+    for (int64_t oh = 0; oh < d.OH; ++oh) {
+      std::memcpy(gr + oh * d.Wp, yr + oh * d.OW, sizeof(T) * size_t(d.OW));
+      const int64_t gap_end = std::min((oh + 1) * d.Wp, ldg);
+      std::fill(gr + oh * d.Wp + d.OW, gr + gap_end, T(0));
+    }
+    std::fill(gr + d.Lf, gr + ldg, T(0));
+  }
+}
+
+// The micro-kernels of one (instruction set, dtype).
+template <typename T> struct DirectKernels {
+  int max_rows = 0, lanes = 0, grad_rows = 0, grad_cols = 0;
+  void (*correlate)(const DirectGeom&, const PackedRows<T>&, const int64_t*, const T*, int64_t,
+                    int64_t, T*, int64_t, const T*) = nullptr;
+  void (*weight_grad_tiles)(const T* const*, const T* const*, int64_t, int64_t, const int64_t*,
+                            int64_t, int64_t, int64_t, T*, int64_t, int64_t, int64_t) = nullptr;
+};
+
+#if defined(TGX_SIMD_AVX2)
+#define TGX_DIRECT_CONV 1
+namespace dk_avx2_f {
+using W = simd::Avx2F;
+#include "kernels/cpu/conv_direct.inc"
+}  // namespace dk_avx2_f
+namespace dk_avx2_d {
+using W = simd::Avx2D;
+#include "kernels/cpu/conv_direct.inc"
+}  // namespace dk_avx2_d
+#if defined(TGX_SIMD_AVX512)
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace dk_avx512_f {
+using W = simd::Avx512F;
+#include "kernels/cpu/conv_direct.inc"
+}  // namespace dk_avx512_f
+namespace dk_avx512_d {
+using W = simd::Avx512D;
+#include "kernels/cpu/conv_direct.inc"
+}  // namespace dk_avx512_d
+#pragma GCC pop_options
+#endif
+
+#define TGX_DIRECT_KERNELS(ns)                                                        \
+  [] {                                                                                \
+    DirectKernels<typename ns::W::T> k;                                               \
+    k.max_rows = ns::kMaxRows, k.lanes = ns::L;                                       \
+    k.grad_rows = ns::kGradRows, k.grad_cols = ns::kGradCols;                         \
+    k.correlate = &ns::correlate, k.weight_grad_tiles = &ns::weight_grad_tiles;       \
+    return k;                                                                         \
+  }()
+#endif
+
+// The direct kernels for T on this CPU, or null (portable build: im2col + GEMM instead).
+template <typename T>
+const DirectKernels<T>* direct_kernels() {
+#if defined(TGX_DIRECT_CONV)
+  constexpr bool f32 = std::is_same_v<T, float>;
+  static const DirectKernels<T> k = [] {
+#if defined(TGX_SIMD_AVX512)
+    if (avx512_enabled()) {
+      if constexpr (f32) return TGX_DIRECT_KERNELS(dk_avx512_f);
+      else return TGX_DIRECT_KERNELS(dk_avx512_d);
+    }
+#endif
+    if constexpr (f32) return TGX_DIRECT_KERNELS(dk_avx2_f);
+    else return TGX_DIRECT_KERNELS(dk_avx2_d);
+  }();
+  return &k;
+#else
+  return nullptr;
+#endif
+}
+
+// Whether a map with this geometry runs direct: stride 1, and at least half of the flat
+// positions are outputs (else im2col's GEMM wastes less), and padded planes of a sane size
+// (huge paddings take the im2col path, which never pads). 1x1 kernels without padding are
+// plain GEMMs on the image and stay on that path.
+bool direct_fits(const ConvGeometry& g, const Plan& p, const DirectGeom& d) {
+  return !p.direct && g.sh == 1 && g.sw == 1 && 2 * d.OW >= d.Wp &&
+         double(d.Csrc) * double(d.Hp) * double(d.Wp) <= double(int64_t(1) << 28);
+}
+
+// out (per image and group: the packed rows' m output planes) = the correlation of the padded
+// source planes with A[group] (+ bias). With enough images, each thread takes its share in
+// batches of up to B side by side; else each batch's positions are split over the threads.
+template <typename T>
+void correlate_images(const DirectKernels<T>& K, const DirectGeom& d1, int64_t N,
+                      const std::vector<PackedRows<T>>& A, const T* src, int64_t src_group,
+                      T* out, int64_t out_group, const T* bias, int64_t bias_group) {
+  const int64_t groups = int64_t(A.size());
+  const int64_t src_image = groups * src_group, out_image = groups * out_group;
+  const int64_t ldy = d1.OH * d1.OW, m = out_group / ldy;
+  const int nt = get_num_threads();
+  const bool by_image = nt > 1 && N >= nt;
+  // images per batch: padded planes of at most ~256 KiB (they are read once per row block)
+  const int64_t per_image = d1.Csrc * d1.plane;
+  int64_t B = std::clamp<int64_t>((int64_t(1) << 16) / std::max<int64_t>(1, per_image), 1, 64);
+  B = std::min(B, by_image ? (N + nt - 1) / nt : N);
+  std::vector<int64_t> off;  // for batches of B images; a shorter last batch gets its own
+  int64_t off_B = 0;
+  auto run = [&](int64_t n0, int64_t nb, T* P, bool split) {
+    const DirectGeom d = batched(d1, nb, out_image);
+    std::vector<int64_t> own;
+    const int64_t* o = off.data();
+    if (nb != off_B) own = row_offsets(d), o = own.data();
+    const double macs = double(m) * double(A[0].rows) * double(ldy * nb);
+    const int64_t grain = split ? std::max<int64_t>(64, int64_t(double(d.Lf) * double(1 << 18) / std::max(1.0, macs)))
+                                : d.Lf;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      pad_source(d, src + n0 * src_image + gi * src_group, src_image, P);
+      parallel_for(0, d.Lf, grain, [&](int64_t p0, int64_t p1) {
+        K.correlate(d, A[size_t(gi)], o, P, p0, p1, out + n0 * out_image + gi * out_group, ldy,
+                    bias ? bias + gi * bias_group : nullptr);
+      });
+    }
+  };
+  off = row_offsets(batched(d1, B, out_image)), off_B = B;
+  const size_t psize = size_t(B * per_image + kSlack);
+  if (by_image) {
+    parallel_for(0, N, 1, [&](int64_t n0, int64_t n1) {
+      T* P = scratch<T>(0, psize);
+      for (int64_t n = n0; n < n1; n += B) run(n, std::min(B, n1 - n), P, false);
+    });
+    return;
+  }
+  std::vector<T> P(psize);
+  for (int64_t n = 0; n < N; n += B) run(n, std::min(B, N - n), P.data(), true);
+}
+
+template <typename T>
+bool forward_direct(const ConvGeometry& g, const Plan& p, const ConvBuffers& buf) {
+  const DirectKernels<T>* K = direct_kernels<T>();
+  const DirectGeom d = direct_geom(g, p.Cg, g.H, g.W, g.ph, g.pw, g.OH, g.OW);
+  if (!K || !direct_fits(g, p, d)) return false;
+  const T* w = static_cast<const T*>(buf.w);
+  std::vector<PackedRows<T>> A;
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    const T* wg = w + gi * p.Og * p.CgK;
+    A.push_back(pack_rows<T>(p.Og, p.CgK, K->max_rows,
+                             [&](int64_t o, int64_t r) { return wg[o * p.CgK + r]; }));
+  }
+  correlate_images(*K, d, g.N, A, static_cast<const T*>(buf.x), p.Cg * p.HW,
+                   static_cast<T*>(buf.out), p.Og * p.L, static_cast<const T*>(buf.b), p.Og);
+  return true;
+}
+
+// dx = the correlation of gy, padded by (K - 1) * d - p in front, with the flipped weight
+// transposed (rows c, columns (o, ki, kj)).
+template <typename T>
+bool input_grad_direct(const ConvGeometry& g, const Plan& p, const ConvBuffers& buf) {
+  const DirectKernels<T>* K = direct_kernels<T>();
+  const DirectGeom d = direct_geom(g, p.Og, g.OH, g.OW, (g.KH - 1) * g.dh - g.ph,
+                                   (g.KW - 1) * g.dw - g.pw, g.H, g.W);
+  if (!K || !direct_fits(g, p, d)) return false;
+  const T* w = static_cast<const T*>(buf.w);
+  std::vector<PackedRows<T>> A;
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    const T* wg = w + gi * p.Og * p.CgK;
+    A.push_back(pack_rows<T>(p.Cg, p.Og * p.K, K->max_rows, [&](int64_t c, int64_t r) {
+      const int64_t o = r / p.K, k = r % p.K;  // k = ki * KW + kj, read flipped
+      return wg[(o * p.Cg + c) * p.K + (p.K - 1 - k)];
+    }));
+  }
+  correlate_images(*K, d, g.N, A, static_cast<const T*>(buf.y), p.Og * p.L,
+                   static_cast<T*>(buf.out), p.Cg * p.HW, static_cast<const T*>(buf.b), p.Cg);
+  return true;
+}
+
 void gemm(DType dt, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa, int64_t csa,
           const void* b, int64_t rsb, int64_t csb, void* c, int64_t rsc, bool accumulate) {
   GemmArgs ga;
@@ -206,12 +489,13 @@ void gemm(DType dt, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa,
 template <typename T>
 void forward(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   const Plan p = make_plan<T>(g);
+  if (forward_direct<T>(g, p, buf)) return;
   const T* x = static_cast<const T*>(buf.x);
   const T* w = static_cast<const T*>(buf.w);
   const T* b = static_cast<const T*>(buf.b);
   T* y = static_cast<T*>(buf.out);
   for_images(g.N, double(g.O) * double(p.CgK) * double(p.L), [&](int64_t n) {
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
+    T* panel = p.direct ? nullptr : scratch<T>(0, size_t(p.CgK * p.ld));
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       const T* xg = x + (n * g.C + gi * p.Cg) * p.HW;
       const T* wg = w + gi * p.Og * p.CgK;
@@ -240,6 +524,7 @@ void forward(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
 template <typename T>
 void input_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   const Plan p = make_plan<T>(g);
+  if (input_grad_direct<T>(g, p, buf)) return;
   const T* gy = static_cast<const T*>(buf.y);
   const T* w = static_cast<const T*>(buf.w);
   const T* b = static_cast<const T*>(buf.b);
@@ -247,7 +532,7 @@ void input_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   for_images(g.N, double(g.O) * double(p.CgK) * double(p.L), [&](int64_t n) {
     T* img = dx + n * g.C * p.HW;
     if (!p.direct) std::fill(img, img + g.C * p.HW, T(0));
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
+    T* panel = p.direct ? nullptr : scratch<T>(0, size_t(p.CgK * p.ld));
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       T* xg = img + gi * p.Cg * p.HW;
       const T* wg = w + gi * p.Og * p.CgK;
@@ -271,27 +556,86 @@ void input_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
   });
 }
 
-template <typename T>
-void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
-  const Plan p = make_plan<T>(g);
-  const T* x = static_cast<const T*>(buf.x);
-  const T* gy = static_cast<const T*>(buf.y);
-  T* dw = static_cast<T*>(buf.out);
-  const int64_t wn = g.O * p.CgK;
+// dw = sum over images of per-image terms: run(n0, n1, acc, inner) adds images [n0, n1) into
+// acc (zeroed, dw-sized). With enough images and work, chunks of images run on separate threads
+// into their own accumulators (summed at the end, in a fixed order); else one chunk runs and
+// `inner` tells it to spread each image's work over the threads itself.
+template <typename T, typename F>
+void sum_over_images(int64_t N, int64_t wn, double macs_per_image, T* dw, const F& run) {
   std::fill(dw, dw + wn, T(0));
-  // One accumulator per chunk of images (chunk 0 writes the result), summed at the end.
-  const double macs = double(g.O) * double(p.CgK) * double(p.L);
   int64_t chunks = 1;
   const int nt = get_num_threads();
-  if (nt > 1 && g.N >= nt && macs * double(g.N) >= double(1 << 18)) chunks = nt;
+  if (nt > 1 && N >= nt && macs_per_image * double(N) >= double(1 << 18)) chunks = nt;
   // at most ~64 MiB of extra accumulators (big weights and many threads)
   const int64_t cap = 1 + (int64_t(1) << 26) / std::max<int64_t>(1, wn * int64_t(sizeof(T)));
   chunks = std::min(chunks, cap);
+  if (chunks == 1) return run(0, N, dw, true);
   std::vector<std::vector<T>> extra(size_t(chunks - 1), std::vector<T>(size_t(wn), T(0)));
-  auto run_chunk = [&](int64_t ck) {
-    T* acc = ck == 0 ? dw : extra[size_t(ck - 1)].data();
-    T* panel = p.direct ? nullptr : scratch<T>(size_t(p.CgK * p.ld));
-    const int64_t n0 = g.N * ck / chunks, n1 = g.N * (ck + 1) / chunks;
+  parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ck = b; ck < e; ++ck)
+      run(N * ck / chunks, N * (ck + 1) / chunks, ck == 0 ? dw : extra[size_t(ck - 1)].data(), false);
+  });
+  for (const auto& e : extra)
+    for (int64_t i = 0; i < wn; ++i) dw[i] += e[size_t(i)];
+}
+
+// dw_g (Og x CgK) += sum over flat positions of G (gy_g flattened) times the shifted P rows,
+// for batches of images at a time (padded sources and flattened gradients side by side).
+template <typename T>
+bool weight_grad_direct(const ConvGeometry& g, const Plan& p, const ConvBuffers& buf) {
+  const DirectKernels<T>* K = direct_kernels<T>();
+  const DirectGeom d = direct_geom(g, p.Cg, g.H, g.W, g.ph, g.pw, g.OH, g.OW);
+  if (!K || !direct_fits(g, p, d)) return false;
+  const T* x = static_cast<const T*>(buf.x);
+  const T* gy = static_cast<const T*>(buf.y);
+  const auto off = row_offsets(d);
+  const int64_t ldg = (d.Lf + K->lanes - 1) / K->lanes * K->lanes;  // within P's slack
+  const int64_t psize = d.Csrc * d.plane + kSlack, gsize = p.Og * ldg;
+  // images per batch: about 2048 flat positions, within ~1 MiB of buffers
+  const int64_t batch = std::clamp<int64_t>(
+      std::min(2048 / ldg, (int64_t(1) << 20) / int64_t(sizeof(T)) / (psize + gsize)), 1, 64);
+  const int64_t tiles = (p.Og + K->grad_rows - 1) / K->grad_rows *
+                        ((p.CgK + K->grad_cols - 1) / K->grad_cols);
+  const double macs = double(g.O) * double(p.CgK) * double(ldg);
+  sum_over_images<T>(g.N, g.O * p.CgK, macs, static_cast<T*>(buf.out),
+                     [&](int64_t n0, int64_t n1, T* acc, bool inner) {
+    const int64_t nb = std::min(batch, n1 - n0);
+    T* Pbuf = scratch<T>(0, size_t(nb * psize));
+    T* Gbuf = scratch<T>(1, size_t(nb * gsize));
+    std::vector<const T*> Ps(static_cast<size_t>(nb)), Gs(static_cast<size_t>(nb));
+    const bool split = inner && macs * double(nb) / double(g.groups) >= double(1 << 18);
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      T* ag = acc + gi * p.Og * p.CgK;
+      for (int64_t b0 = n0; b0 < n1; b0 += nb) {
+        const int64_t cnt = std::min(nb, n1 - b0);
+        for (int64_t b = 0; b < cnt; ++b) {
+          const int64_t n = b0 + b;
+          T* P = Pbuf + b * psize;
+          T* G = Gbuf + b * gsize;
+          pad_source(d, x + (n * g.C + gi * p.Cg) * p.HW, 0, P);
+          flatten_rows(d, gy + (n * g.O + gi * p.Og) * p.L, p.Og, G, ldg);
+          Ps[size_t(b)] = P, Gs[size_t(b)] = G;
+        }
+        parallel_for(0, tiles, split ? 1 : tiles, [&](int64_t t0, int64_t t1) {
+          K->weight_grad_tiles(Gs.data(), Ps.data(), cnt, ldg, off.data(), ldg, p.Og, p.CgK, ag,
+                               p.CgK, t0, t1);
+        });
+      }
+    }
+  });
+  return true;
+}
+
+template <typename T>
+void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
+  const Plan p = make_plan<T>(g);
+  if (weight_grad_direct<T>(g, p, buf)) return;
+  const T* x = static_cast<const T*>(buf.x);
+  const T* gy = static_cast<const T*>(buf.y);
+  const double macs = double(g.O) * double(p.CgK) * double(p.L);
+  sum_over_images<T>(g.N, g.O * p.CgK, macs, static_cast<T*>(buf.out),
+                     [&](int64_t n0, int64_t n1, T* acc, bool inner) {
+    T* panel = p.direct ? nullptr : scratch<T>(0, size_t(p.CgK * p.ld));
     for (int64_t n = n0; n < n1; ++n) {
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* xg = x + (n * g.C + gi * p.Cg) * p.HW;
@@ -308,23 +652,14 @@ void weight_grad(DType dt, const ConvGeometry& g, const ConvBuffers& buf) {
           // acc_g (Og x CgK) += gy block (Og x nb) @ panel^T (nb x CgK); with one chunk (few
           // images), the rows of acc_g are spread over the threads instead
           const double work = double(p.Og) * double(p.CgK) * double(nb);
-          const int64_t row_grain = chunks == 1 && work >= double(1 << 18) ? 4 : p.Og;
+          const int64_t row_grain = inner && work >= double(1 << 18) ? 4 : p.Og;
           parallel_for(0, p.Og, row_grain, [&](int64_t r0, int64_t r1) {
             gemm_nt(r1 - r0, p.CgK, nb, yg + r0 * p.L + l0, p.L, bp, ld, ag + r0 * p.CgK, p.CgK);
           });
         }
       }
     }
-  };
-  if (chunks == 1) {
-    run_chunk(0);
-    return;
-  }
-  parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
-    for (int64_t ck = b; ck < e; ++ck) run_chunk(ck);
   });
-  for (const auto& e : extra)
-    for (int64_t i = 0; i < wn; ++i) dw[i] += e[size_t(i)];
 }
 
 template <typename T>

@@ -25,12 +25,12 @@
 
 #include "core/parallel.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
+#include "kernels/cpu/simd_vec.h"
+#if defined(TGX_SIMD_AVX2)
 #define TGX_GEMM_AVX2 1
-#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
-#define TGX_GEMM_AVX512 1
 #endif
+#if defined(TGX_SIMD_AVX512)
+#define TGX_GEMM_AVX512 1
 #endif
 
 namespace tgx::cpu::TGX_ARCH_NS {
@@ -98,89 +98,17 @@ void ukernel_portable(const Tile<T>& t) {
 }
 
 #if defined(TGX_GEMM_AVX2)
-// ---- AVX2 / FMA vectors -------------------------------------------------------------------
-inline __m256i lane_mask8(int n) {  // lanes [0, n) of 8 set
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
-}
-inline __m256i lane_mask4(int n) {  // lanes [0, n) of 4 (64-bit) set
-  const __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
-  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), iota);
-}
-
-struct Avx2F {
-  using T = float;
-  using V = __m256;
-  using M = __m256i;
-  static constexpr int L = 8;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const T* p) { return _mm256_loadu_ps(p); }
-  static V bcast(const T* p) { return _mm256_broadcast_ss(p); }
-  static V set1(T x) { return _mm256_set1_ps(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
-  static M mask(int n) { return lane_mask8(n); }
-  static V maskload(const T* p, M m) { return _mm256_maskload_ps(p, m); }
-  static void maskstore(T* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
-};
-struct Avx2D {
-  using T = double;
-  using V = __m256d;
-  using M = __m256i;
-  static constexpr int L = 4;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const T* p) { return _mm256_loadu_pd(p); }
-  static V bcast(const T* p) { return _mm256_broadcast_sd(p); }
-  static V set1(T x) { return _mm256_set1_pd(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
-  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
-  static M mask(int n) { return lane_mask4(n); }
-  static V maskload(const T* p, M m) { return _mm256_maskload_pd(p, m); }
-  static void maskstore(T* p, M m, V v) { _mm256_maskstore_pd(p, m, v); }
-};
-
+using simd::Avx2F;
+using simd::Avx2D;
 namespace k_avx2 {
 #include "kernels/cpu/gemm_ukernel.inc"
 }  // namespace k_avx2
 
 #if defined(TGX_GEMM_AVX512)
-// ---- AVX-512 vectors (only this block is compiled for avx512f) ----------------------------
+using simd::Avx512F;
+using simd::Avx512D;
 #pragma GCC push_options
 #pragma GCC target("avx512f")
-struct Avx512F {
-  using T = float;
-  using V = __m512;
-  using M = __mmask16;
-  static constexpr int L = 16;
-  static V zero() { return _mm512_setzero_ps(); }
-  static V load(const T* p) { return _mm512_loadu_ps(p); }
-  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
-  static V set1(T x) { return _mm512_set1_ps(x); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
-  static M mask(int n) { return n >= L ? M(0xFFFF) : n <= 0 ? M(0) : M((1u << n) - 1); }
-  static V maskload(const T* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
-  static void maskstore(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-};
-struct Avx512D {
-  using T = double;
-  using V = __m512d;
-  using M = __mmask8;
-  static constexpr int L = 8;
-  static V zero() { return _mm512_setzero_pd(); }
-  static V load(const T* p) { return _mm512_loadu_pd(p); }
-  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
-  static V set1(T x) { return _mm512_set1_pd(x); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
-  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
-  static M mask(int n) { return n >= L ? M(0xFF) : n <= 0 ? M(0) : M((1u << n) - 1); }
-  static V maskload(const T* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
-  static void maskstore(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
-};
 namespace k_avx512 {
 #include "kernels/cpu/gemm_ukernel.inc"
 }  // namespace k_avx512
@@ -190,7 +118,7 @@ bool avx512_usable() {
   static const bool ok = [] {
     const char* off = std::getenv("TGX_GEMM_NO_AVX512");
     if (off && *off && std::strcmp(off, "0") != 0) return false;
-    return cpu_has_avx512f();
+    return avx512_enabled();
   }();
   return ok;
 }
