@@ -121,6 +121,30 @@ def test_integer_max_pool_and_ties():
         np.testing.assert_array_equal(i.numpy(), [[[[1, 2], [12, 14]]]])  # first maximum
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=2, stride=1),
+                                dict(kernel_size=3, stride=1), dict(kernel_size=3, stride=2),
+                                dict(kernel_size=3, stride=3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int32, np.int64])
+def test_fixed_window_lanes_ties_nan_inf(kw, dtype):
+    # 2x2 and 3x3 windows without padding take a vector path (a vector of output columns at a
+    # time, lanes past the row end repeated): widths around the lane counts, many ties, and for
+    # floats nan and -inf in random places; values and indices equal the reference's
+    for w in (3, 7, 8, 9, 16, 17, 19, 35):
+        x = RNG.integers(-3, 3, size=(2, 3, 7, w)).astype(dtype)
+        if np.dtype(dtype).kind == "f":
+            x[RNG.random(x.shape) < 0.05] = np.nan
+            x[RNG.random(x.shape) < 0.05] = -np.inf
+        v, i = F.max_pool2d(tgx.tensor(x), return_indices=True, **kw)
+        wv, wi = np_max_pool(x, **kw)
+        np.testing.assert_array_equal(v.numpy(), wv)
+        np.testing.assert_array_equal(i.numpy(), wi)
+        t = tgx.tensor(x).permute(0, 1, 3, 2)  # strided columns
+        v, i = F.max_pool2d(t, return_indices=True, **kw)
+        wv, wi = np_max_pool(np.ascontiguousarray(x.transpose(0, 1, 3, 2)), **kw)
+        np.testing.assert_array_equal(v.numpy(), wv)
+        np.testing.assert_array_equal(i.numpy(), wi)
+
+
 def test_empty_batch_and_unbatched():
     x = tgx.zeros(0, 2, 5, 5, requires_grad=True)
     y = F.max_pool2d(x, 2)

@@ -398,6 +398,10 @@ Tensor unary_derivative(UnaryOp op, const Tensor& x, const Tensor& o) {
   }
 }
 
+// g * relu'(x) from the output o = relu(x), as PyTorch's threshold_backward: g where o > 0, else
+// 0 (even where g is inf or nan). One compare and one select, no float mask.
+Tensor relu_backward(const Tensor& g, const Tensor& o) { return where0(binary(BinaryOp::Gt, o, num(0)), g); }
+
 const char* unary_backward_name(UnaryOp op) {
   static std::vector<std::string> names = [] {
     std::vector<std::string> v;
@@ -421,11 +425,13 @@ void record_unary(UnaryOp op, const Tensor& a, const Tensor& out) {
     if (uses == Uses::None) return TensorList{neg(g[0])};
     if (uses == Uses::Zero) return TensorList{autograd::zeros_like(g[0])};
     Tensor x = uses == Uses::Input ? s[0] : nullptr, o = uses == Uses::Output ? s[0] : nullptr;
+    if (op == UnaryOp::Relu) return TensorList{relu_backward(g[0], o)};
     return TensorList{mul(g[0], unary_derivative(op, x, o))};
   };
   auto jvp = [op, uses](const TensorList& t, const TensorList& in, const TensorList& outs) {
     if (uses == Uses::None) return TensorList{neg(t[0])};
     if (uses == Uses::Zero) return TensorList{autograd::zeros_like(outs[0])};
+    if (op == UnaryOp::Relu) return TensorList{relu_backward(t[0], outs[0])};
     return TensorList{mul(t[0], unary_derivative(op, in[0], outs[0]))};
   };
   autograd::record(unary_backward_name(op), {a}, {out}, save, vjp, jvp);

@@ -50,7 +50,7 @@ void max_row(const PoolWindows& w, const PoolInput& in, int64_t p, int64_t oh, T
       for (int64_t j = 0; j < wn; ++j) {
         const int64_t iw = w0 + j * w.wstep;
         const T v = row[iw * in.sW];
-        const bool take = (v > best) | is_nan(v);  // branch-free: compiles to selects
+        const bool take = (v > best) | is_nan(v);
         best = take ? v : best;
         bi = take ? ih * w.iw + iw : bi;
       }
@@ -58,6 +58,60 @@ void max_row(const PoolWindows& w, const PoolInput& in, int64_t p, int64_t oh, T
     out[ow] = best;
     ind[ow] = bi;
   }
+}
+
+// max_row for windows of exactly KH x KW taps (no padding cut, no dilation) whose columns
+// start w0 + ow * sw: the common 2x2 and 3x3 pools, a vector of outputs at a time with selects
+// (a scalar max over random data mispredicts every other compare). Same taps in the same order
+// as max_row, so the same result and index.
+template <typename T, int KH, int KW>
+void max_row_fixed(const PoolWindows& w, const PoolInput& in, int64_t p, int64_t oh, int64_t sw,
+                   T* out, int64_t* ind) {
+  constexpr int N = int(32 / sizeof(T));
+  typedef T V __attribute__((vector_size(32)));
+  using M = decltype(V{} > V{});  // lane masks: signed integers of T's size
+  using MI = std::conditional_t<sizeof(T) == 1, int8_t, std::conditional_t<sizeof(T) == 2, int16_t,
+             std::conditional_t<sizeof(T) == 4, int32_t, int64_t>>>;
+  const T* x = reinterpret_cast<const T*>(plane_base(w, in, p, sizeof(T)));
+  const int64_t h0 = w.hs[oh], w0 = w.ws[0];
+  const T* rows[KH];
+  for (int i = 0; i < KH; ++i) rows[i] = x + (h0 + i) * in.sH;
+  for (int64_t ow = 0; ow < w.ow; ow += N) {
+    int64_t col[N];  // the first column of each lane's window; lanes past the end repeat the last
+    for (int l = 0; l < N; ++l) col[l] = w0 + std::min(ow + l, w.ow - 1) * sw;
+    V best{};
+    M tap{};
+#pragma GCC unroll 9
+    for (int k = 0; k < KH * KW; ++k) {
+      V v;
+      for (int l = 0; l < N; ++l) v[l] = rows[k / KW][(col[l] + k % KW) * in.sW];
+      if (k == 0) {
+        best = v;  // as max_row: -inf < v or the first tap's index anyway
+      } else {
+        const M take = (v > best) | (v != v);
+        best = take ? v : best;
+        tap = take ? M{} + MI(k) : tap;
+      }
+    }
+    for (int l = 0; l < N && ow + l < w.ow; ++l) {
+      const int64_t k = int64_t(tap[l]);
+      out[ow + l] = best[l];
+      ind[ow + l] = (h0 + k / KW) * w.iw + col[l] + k % KW;
+    }
+  }
+}
+
+// The column stride when every window has kh x kw taps, no dilation and evenly spaced columns;
+// else 0.
+int64_t fixed_windows(const PoolWindows& w, int64_t kh, int64_t kw) {
+  if (w.hstep != 1 || w.wstep != 1) return 0;
+  for (int64_t i = 0; i < w.oh; ++i)
+    if (w.hc[i] != kh) return 0;
+  const int64_t sw = w.ow > 1 ? w.ws[1] - w.ws[0] : 1;
+  if (sw <= 0) return 0;
+  for (int64_t j = 0; j < w.ow; ++j)
+    if (w.wc[j] != kw || w.ws[j] != w.ws[0] + j * sw) return 0;
+  return sw;
 }
 
 template <typename T>
@@ -102,9 +156,13 @@ void max_pool_kernel(DType dtype, const PoolWindows& w, const PoolInput& in, cha
       throw NotImplementedError("[max_pool2d] not implemented for dtype bool");
     } else {
       T* o = reinterpret_cast<T*>(out);
+      int64_t sw = 0;
+      const int kind = (sw = fixed_windows(w, 2, 2)) ? 2 : (sw = fixed_windows(w, 3, 3)) ? 3 : 0;
       for_rows(w, [&](int64_t p, int64_t oh) {
         const int64_t off = (p * w.oh + oh) * w.ow;
-        max_row<T>(w, in, p, oh, o + off, indices + off);
+        if (kind == 2) max_row_fixed<T, 2, 2>(w, in, p, oh, sw, o + off, indices + off);
+        else if (kind == 3) max_row_fixed<T, 3, 3>(w, in, p, oh, sw, o + off, indices + off);
+        else max_row<T>(w, in, p, oh, o + off, indices + off);
       });
     }
   });
