@@ -32,3 +32,38 @@ def test_zero_dim_from_python_and_numpy():
     assert tgx.tensor(np.array(3, dtype=np.int32)).shape == ()
     assert tgx.tensor(np.array(3, dtype=np.int32)).dtype is tgx.int32
     assert (tgx.tensor(2.0) * tgx.tensor([1.0, 2.0])).shape == (2,)
+
+
+def test_fast_module_functions_take_arguments_as_pybind_did():
+    # tgx.add / tgx.mul / tgx.exp ... and t.exp() ... parse their arguments themselves (fast calling
+    # convention): positions, keywords, defaults, out=, aliases and Python's usual TypeErrors
+    import inspect
+
+    a = tgx.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(tgx.add(a, a, alpha=2).numpy(), [3, 6, 9])
+    np.testing.assert_allclose(tgx.add(input=a, other=1).numpy(), [2, 3, 4])
+    np.testing.assert_allclose(tgx.sub(a, 1, alpha=2).numpy(), [-1, 0, 1])
+    np.testing.assert_allclose(tgx.multiply(a, [1, 0, 2]).numpy(), [1, 0, 6])  # alias of mul
+    out = tgx.empty(3)
+    assert tgx.mul(a, a, out=out) is out
+    np.testing.assert_allclose(out.numpy(), [1, 4, 9])
+    assert tgx.exp(a, out=out) is out
+    np.testing.assert_allclose(out.numpy(), np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
+    np.testing.assert_allclose(a.sqrt().numpy(), np.sqrt([1.0, 2.0, 3.0]), rtol=1e-6)
+    np.testing.assert_allclose(tgx.Tensor.relu(-a).numpy(), [0, 0, 0])
+    assert str(inspect.signature(tgx.add)) == "(input, other, *, alpha=None, out=None)"
+    assert str(inspect.signature(tgx.exp)) == "(input, *, out=None)"
+    assert "e ** input" in tgx.exp.__doc__ and tgx.Tensor.exp.__doc__ == tgx.exp.__doc__.split("\n")[-1]
+    for call, msg in [(lambda: tgx.add(a), "missing required argument 'other'"),
+                      (lambda: tgx.add(a, a, a), "takes 2 positional arguments but 3 were given"),
+                      (lambda: tgx.add(a, a, beta=1), "unexpected keyword argument 'beta'"),
+                      (lambda: tgx.add(a, other=a, input=a), "multiple values for argument 'input'"),
+                      (lambda: tgx.exp(a, a), "takes 1 positional arguments but 2 were given"),
+                      (lambda: tgx.exp([1.0]), "argument 'input' (position 1) must be Tensor, not list"),
+                      (lambda: tgx.exp(a, out=1), "out must be a Tensor"),
+                      (lambda: a.exp(1), "exp() takes no arguments (1 given)"),
+                      (lambda: tgx.Tensor.exp(1), "doesn't apply to a 'int' object")]:
+        with pytest.raises(TypeError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+            call()
+    with pytest.raises(ValueError, match=r"\[add\]"):
+        tgx.add(tgx.ones(2), tgx.ones(3))

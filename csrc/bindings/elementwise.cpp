@@ -1,7 +1,10 @@
 // Elementwise ops as functions (tinygrad_ext.add), methods (t.add, t.add_) and operators.
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include "bindings/common.h"
+#include "bindings/fastcall.h"
 
 namespace tgx::bind {
 namespace {
@@ -180,6 +183,57 @@ PyObject* number_slot(PyObject* a, PyObject* b) {
   }
 }
 
+// The module functions tgx.add(input, other, *, alpha, out), tgx.mul(input, other, *, out), ...
+// and tgx.exp(input, *, out), ... on the fast calling convention (see fastcall.h); f.tag is the
+// row of kBinary / kUnary.
+py::object binary_function(const FastFunction& f, PyObject* const* args) {
+  const BinarySpec& spec = kBinary[f.tag];
+  const bool has_alpha = f.params.size() == 4;
+  Tensor x = to_tensor_arg(args[0], spec.name), y = to_tensor_arg(args[1], spec.name);
+  if (has_alpha && args[2] != Py_None) y = scaled(y, args[2]);
+  Tensor o = optional_out(args[has_alpha ? 3 : 2]);
+  return py::cast(maybe_nogil(work_of(x, y), [&] { return ops::binary(spec.op, x, y, o); }));
+}
+
+py::object unary_function(const FastFunction& f, PyObject* const* args) {
+  const UnarySpec& spec = kUnary[f.tag];
+  const Tensor* a = is_tensor(args[0]) ? held_tensor(args[0]) : nullptr;
+  TGX_CHECK(a, TypeError, spec.name, "(): argument 'input' (position 1) must be Tensor, not ",
+            std::string(py::str(py::type::handle_of(args[0]).attr("__name__"))));
+  Tensor o = optional_out(args[1]);
+  return py::cast(maybe_nogil((*a)->numel(), [&] { return ops::unary(spec.op, *a, o); }));
+}
+
+// t.exp(), t.relu(), ...: method descriptors on the fast calling convention as well, one
+// function per row of kUnary (a method descriptor carries no data of its own).
+template <size_t Row>
+PyObject* unary_method(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
+  try {
+    TGX_CHECK(nargs == 0, TypeError, kUnary[Row].name, "() takes no arguments (", nargs, " given)");
+    const Tensor& a = self_tensor(self);
+    return py::cast(maybe_nogil(a->numel(), [&] { return ops::unary(kUnary[Row].op, a); })).release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
+template <size_t... Row>
+void install_unary_methods(TensorClass& cls, std::index_sequence<Row...>) {
+  static PyMethodDef defs[] = {{kUnary[Row].name,
+                                reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&unary_method<Row>)),
+                                METH_FASTCALL, kUnary[Row].doc}...};
+  auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  for (PyMethodDef& d : defs) {
+    py::object descr = py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, &d));
+    if (!descr) throw py::error_already_set();
+    cls.attr(d.ml_name) = descr;
+  }
+}
+
 // Must run after the dunders are defined: setting __add__ on the type resets nb_add.
 void install_number_slots(TensorClass& cls) {
   PyNumberMethods* nb = reinterpret_cast<PyTypeObject*>(cls.ptr())->tp_as_number;
@@ -203,15 +257,14 @@ void init_elementwise(py::module_& m) {
       Tensor o = optional_out(out);
       return maybe_nogil(work_of(x, y), [&] { return ops::binary(op, x, y, o); });
     };
+    const int row = int(&spec - kBinary);
     if (has_alpha) {
-      m.def(name, fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(),
-            py::arg("out") = py::none(), spec.doc);
+      def_fast(m, name, {"input", "other", "alpha", "out"}, 2, 2, binary_function, row, spec.doc);
       cls.def(name, [fn](const Tensor& self, py::handle other, py::handle alpha) {
         return fn(py::cast(self), other, alpha, py::none());
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), spec.doc);
     } else {
-      m.def(name, [fn](py::handle a, py::handle b, py::handle out) { return fn(a, b, py::none(), out); },
-            py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none(), spec.doc);
+      def_fast(m, name, {"input", "other", "out"}, 2, 2, binary_function, row, spec.doc);
       cls.def(name, [op, name](const Tensor& self, py::handle other) {
         Tensor y = to_tensor_arg(other, name);
         return maybe_nogil(work_of(self, y), [&] { return ops::binary(op, self, y); });
@@ -265,20 +318,14 @@ void init_elementwise(py::module_& m) {
 
   for (const UnarySpec& spec : kUnary) {
     UnaryOp op = spec.op;
-    m.def(spec.name, [op](const Tensor& a, py::handle out) {
-      Tensor o = optional_out(out);
-      return maybe_nogil(a->numel(), [&] { return ops::unary(op, a, o); });
-    }, py::arg("input").none(false), py::kw_only(), py::arg("out") = py::none(), spec.doc);
-    cls.def(spec.name, [op](py::handle self) {  // self by reference: no shared_ptr copy
-      const Tensor& a = self_tensor(self);
-      return maybe_nogil(a->numel(), [&] { return ops::unary(op, a); });
-    }, spec.doc);
+    def_fast(m, spec.name, {"input", "out"}, 1, 1, unary_function, int(&spec - kUnary), spec.doc);
     cls.def((std::string(spec.name) + "_").c_str(), [op](const Tensor& a) {
       return maybe_nogil(a->numel(), [&] { return ops::unary_(op, a); });
     }, "In-place form.");
     if (spec.dunder)
       cls.def(spec.dunder, [op](py::handle self) { return ops::unary(op, self_tensor(self)); });
   }
+  install_unary_methods(cls, std::make_index_sequence<std::size(kUnary)>{});
   for (auto& [alias, target] : kUnaryAliases) {
     m.attr(alias) = m.attr(target);
     cls.attr(alias) = cls.attr(target);
