@@ -34,6 +34,23 @@ Tensor tensor_from_data(py::handle data, py::object dtype);
 Shape shape_from_args(py::args args, const char* op);
 Shape shape_from_py(py::handle h, const char* op);
 
+// py::cast(Tensor) without pybind11's per-call type lookups (the conversion every op result
+// goes through). Same object as py::cast: an existing wrapper of the same TensorImpl is reused.
+inline py::object tensor_object(const Tensor& t) {
+  if (!t) return py::none();
+  static const py::detail::type_info* info = py::detail::get_type_info(typeid(TensorImpl));
+#if PYBIND11_VERSION_MAJOR >= 3
+  py::handle h = py::detail::type_caster_generic::cast(py::detail::cast_sources(t.get(), info),
+                                                       py::return_value_policy::take_ownership,
+                                                       {}, nullptr, nullptr, &t);
+#else
+  py::handle h = py::detail::type_caster_generic::cast(
+      t.get(), py::return_value_policy::take_ownership, {}, info, nullptr, nullptr, &t);
+#endif
+  if (!h) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(h);
+}
+
 inline TensorClass tensor_class(py::module_& m) {
   return py::reinterpret_borrow<TensorClass>(m.attr("Tensor"));
 }

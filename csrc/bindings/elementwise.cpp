@@ -173,7 +173,7 @@ PyObject* number_slot(PyObject* a, PyObject* b) {
     Tensor r = maybe_nogil(work_of(*self, *other), [&] {
       return forward ? ops::binary(op, *self, *other) : ops::binary(op, *other, *self);
     });
-    return py::cast(std::move(r)).release().ptr();
+    return tensor_object(r).release().ptr();
   } catch (py::error_already_set& e) {
     e.restore();
     return nullptr;
@@ -186,13 +186,37 @@ PyObject* number_slot(PyObject* a, PyObject* b) {
 // The module functions tgx.add(input, other, *, alpha, out), tgx.mul(input, other, *, out), ...
 // and tgx.exp(input, *, out), ... on the fast calling convention (see fastcall.h); f.tag is the
 // row of kBinary / kUnary.
+// An operand of a fast function: the held Tensor when it is one (no caster, no shared_ptr
+// copy), else converted into `slot`.
+const Tensor& operand(PyObject* h, Tensor& slot, const char* name) {
+  if (const Tensor* t = is_tensor(h) ? held_tensor(h) : nullptr) return *t;
+  return slot = to_tensor_arg(h, name);
+}
+
+// The result as a Python object; `out` itself when the op wrote into it.
+py::object result_object(Tensor r, PyObject* out_obj, const Tensor* out) {
+  if (out && r.get() == out->get()) return py::reinterpret_borrow<py::object>(out_obj);
+  return tensor_object(r);
+}
+
+const Tensor* out_arg(PyObject* h) {
+  if (h == Py_None) return nullptr;
+  const Tensor* t = is_tensor(h) ? held_tensor(h) : nullptr;
+  TGX_CHECK(t, TypeError, "out must be a Tensor");
+  return t;
+}
+
 py::object binary_function(const FastFunction& f, PyObject* const* args) {
   const BinarySpec& spec = kBinary[f.tag];
   const bool has_alpha = f.params.size() == 4;
-  Tensor x = to_tensor_arg(args[0], spec.name), y = to_tensor_arg(args[1], spec.name);
-  if (has_alpha && args[2] != Py_None) y = scaled(y, args[2]);
-  Tensor o = optional_out(args[has_alpha ? 3 : 2]);
-  return py::cast(maybe_nogil(work_of(x, y), [&] { return ops::binary(spec.op, x, y, o); }));
+  Tensor xs, ys;
+  const Tensor& x = operand(args[0], xs, spec.name);
+  const Tensor* y = &operand(args[1], ys, spec.name);
+  if (has_alpha && args[2] != Py_None) ys = scaled(*y, args[2]), y = &ys;
+  PyObject* out_obj = args[has_alpha ? 3 : 2];
+  const Tensor* o = out_arg(out_obj);
+  Tensor r = maybe_nogil(work_of(x, *y), [&] { return ops::binary(spec.op, x, *y, o ? *o : nullptr); });
+  return result_object(std::move(r), out_obj, o);
 }
 
 py::object unary_function(const FastFunction& f, PyObject* const* args) {
@@ -200,8 +224,9 @@ py::object unary_function(const FastFunction& f, PyObject* const* args) {
   const Tensor* a = is_tensor(args[0]) ? held_tensor(args[0]) : nullptr;
   TGX_CHECK(a, TypeError, spec.name, "(): argument 'input' (position 1) must be Tensor, not ",
             std::string(py::str(py::type::handle_of(args[0]).attr("__name__"))));
-  Tensor o = optional_out(args[1]);
-  return py::cast(maybe_nogil((*a)->numel(), [&] { return ops::unary(spec.op, *a, o); }));
+  const Tensor* o = out_arg(args[1]);
+  Tensor r = maybe_nogil((*a)->numel(), [&] { return ops::unary(spec.op, *a, o ? *o : nullptr); });
+  return result_object(std::move(r), args[1], o);
 }
 
 // t.exp(), t.relu(), ...: method descriptors on the fast calling convention as well, one
@@ -211,7 +236,7 @@ PyObject* unary_method(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
   try {
     TGX_CHECK(nargs == 0, TypeError, kUnary[Row].name, "() takes no arguments (", nargs, " given)");
     const Tensor& a = self_tensor(self);
-    return py::cast(maybe_nogil(a->numel(), [&] { return ops::unary(kUnary[Row].op, a); })).release().ptr();
+    return tensor_object(maybe_nogil(a->numel(), [&] { return ops::unary(kUnary[Row].op, a); })).release().ptr();
   } catch (py::error_already_set& e) {
     e.restore();
     return nullptr;

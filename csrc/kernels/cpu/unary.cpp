@@ -1,4 +1,5 @@
 // Unary elementwise kernels (and where/lerp/clamp, which share the shape of the code).
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -19,14 +20,17 @@ enum class MathFn { Exp, Log, Tanh, Sigmoid };
    : F == MathFn::Tanh ? NS::tanh(x) : NS::sigmoid(x))
 
 #if defined(TGX_VEC_AVX512)
-// 16 lanes: whole blocks of kBlock floats per call, so that the (non-inlinable) call into the
-// avx512f-compiled code is paid once per block. Results equal the 8-lane path's (same code).
-constexpr int kBlock = 256;
+// 16 lanes: a whole contiguous run per (non-inlinable) call into the avx512f-compiled code, the
+// last partial vector with masked loads and stores. Results equal the 8-lane path's (same code).
 #pragma GCC push_options
 #pragma GCC target("avx512f")
-template <MathFn F> void math_block_512(const float* a, float* o) {
-  for (int i = 0; i < kBlock; i += 16)
-    vec512::store(o + i, TGX_MATH_FN(vec512, F, vec512::load(a + i)));
+template <MathFn F> void math_run_512(const float* a, float* o, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) vec512::store(o + i, TGX_MATH_FN(vec512, F, vec512::load(a + i)));
+  if (i < n) {
+    const int m = int(n - i);
+    vec512::store_first(o + i, TGX_MATH_FN(vec512, F, vec512::load_first(a + i, m)), m);
+  }
 }
 #pragma GCC pop_options
 #endif
@@ -37,7 +41,20 @@ template <MathFn F>
 void math_loop_f32(const TensorIter& it) {
 #if defined(TGX_VEC_AVX512)
   if (avx512_enabled()) {
-    unary_vec_loop<float, kBlock>(it, [](const float* a, float* o) { math_block_512<F>(a, o); }, kMathGrain);
+    it.for_each([](char** d, const int64_t* s, int64_t n) {
+      if (s[0] == sizeof(float) && s[1] == sizeof(float)) {
+        math_run_512<F>(reinterpret_cast<const float*>(d[1]), reinterpret_cast<float*>(d[0]), n);
+        return;
+      }
+      constexpr int64_t kBuf = 256;  // strided: through a buffer
+      alignas(64) float bi[kBuf], bo[kBuf];
+      for (int64_t i = 0; i < n; i += kBuf) {
+        const int64_t m = std::min(kBuf, n - i);
+        for (int64_t j = 0; j < m; ++j) bi[j] = at<float>(d[1], s[1], i + j);
+        math_run_512<F>(bi, bo, m);
+        for (int64_t j = 0; j < m; ++j) at<float>(d[0], s[0], i + j) = bo[j];
+      }
+    }, kMathGrain);
     return;
   }
 #endif

@@ -112,6 +112,9 @@ inline float load(const float* p) { return *p; }
 #define TGX_VEC_AVX512 1
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+// gcc 12 reports its own _mm512_undefined_* idiom inside masked loads as uninitialized
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace tgx::cpu::TGX_ARCH_NS::vec512 {
 
 struct MaskF { __mmask16 m; };
@@ -161,6 +164,9 @@ inline bool any(MaskF m) { return m.m != 0; }
 inline bool all(MaskF m) { return m.m == 0xffff; }
 inline VecF load(const float* p) { return VecF(_mm512_loadu_ps(p)); }
 inline void store(float* p, VecF v) { _mm512_storeu_ps(p, v.v); }
+// The first n < 16 lanes (the others read as 0 and are not written).
+inline VecF load_first(const float* p, int n) { return VecF(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p)); }
+inline void store_first(float* p, VecF v, int n) { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v.v); }
 
 inline VecI operator+(VecI a, VecI b) { return VecI(_mm512_add_epi32(a.v, b.v)); }
 inline VecI operator-(VecI a, VecI b) { return VecI(_mm512_sub_epi32(a.v, b.v)); }
@@ -174,5 +180,6 @@ template <class V> struct Traits;
 template <> struct Traits<VecF> { using I = VecI; using M = MaskF; static constexpr int lanes = 16; };
 
 }  // namespace tgx::cpu::TGX_ARCH_NS::vec512
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 #endif
