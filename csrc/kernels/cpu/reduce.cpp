@@ -16,6 +16,10 @@
 #include "core/parallel.h"
 #include "kernels/cpu/simd_math.h"
 
+// The sum maps below also take 32-byte vectors by value; they are inlined lambdas local to this
+// file, so the ABI note gcc gives for the portable build does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
@@ -49,9 +53,59 @@ template <bool Contig, typename T> inline T load(const char* p, int64_t s, int64
   else return *reinterpret_cast<const T*>(p + i * s);
 }
 
+// 32-byte vectors (GCC vector extensions: one AVX2 register, two SSE registers portable).
+template <typename T> struct Vec32 { using type = void; };  // no vector path
+template <> struct Vec32<float> { typedef float type __attribute__((vector_size(32))); };
+template <> struct Vec32<double> { typedef double type __attribute__((vector_size(32))); };
+
+// The contiguous floating sum of f(x) when f also maps whole vectors (identity, square,
+// squared deviation): pairwise over blocks, four vector accumulators per block (16 sequential
+// adds per lane), partial sums kept as vectors up the tree and summed across lanes once.
+// (The result goes out through a reference: a 32-byte vector return value would change the ABI
+// between the portable and the AVX2 build.)
+template <typename T, typename F>
+void pairwise_vec(const T* p, int64_t n, const F& f, typename Vec32<T>::type& out) {
+  using V = typename Vec32<T>::type;
+  constexpr int L = int(32 / sizeof(T));
+  constexpr int64_t kBase = 64 * L;
+  if (n <= kBase) {
+    V a[4] = {};
+    int64_t i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+      for (int q = 0; q < 4; ++q) {
+        V x;
+        std::memcpy(&x, p + i + q * L, sizeof(V));
+        a[q] += f(x);
+      }
+    }
+    for (; i + L <= n; i += L) {
+      V x;
+      std::memcpy(&x, p + i, sizeof(V));
+      a[0] += f(x);
+    }
+    out = (a[0] + a[1]) + (a[2] + a[3]);
+    for (int k = 0; i < n; ++i, ++k) out[k] += f(p[i]);
+    return;
+  }
+  const int64_t h = (n / 2 + L - 1) / L * L;
+  V hi;
+  pairwise_vec<T>(p, h, f, out);
+  pairwise_vec<T>(p + h, n - h, f, hi);
+  out += hi;
+}
+
 // Pairwise reduction of n elements at p (byte stride s) of f(x).
 template <bool Contig, typename T, typename Acc, typename Op, typename F>
 Acc pairwise(const char* p, int64_t n, int64_t s, const F& f) {
+  if constexpr (Contig && std::is_floating_point_v<T> && std::is_same_v<T, Acc> &&
+                std::is_same_v<Op, AddOp<Acc>> && std::is_invocable_v<const F&, typename Vec32<T>::type>) {
+    typename Vec32<T>::type v;
+    pairwise_vec<T>(reinterpret_cast<const T*>(p), n, f, v);
+    constexpr int L = int(32 / sizeof(T));
+    for (int w = L / 2; w >= 1; w /= 2)
+      for (int k = 0; k < w; ++k) v[k] += v[k + w];
+    return v[0];
+  }
   if (n <= kPairBase) {
     Acc a[kLanes];
     for (int k = 0; k < kLanes; ++k) a[k] = Op::id();
@@ -169,7 +223,8 @@ void run_sum(const SumSpec& spec, const ReduceIter& it, const F& f) {
     const char* base = it.base(o);
     if (!vertical) {
       const Acc prm = param ? param[o] : Acc(0);
-      auto g = [&](T x) { return f(x, prm); };
+      // g maps vectors too where f does (SFINAE-friendly: pairwise asks)
+      auto g = [&](auto x) -> decltype(f(x, prm)) { return f(x, prm); };
       Cascade<Acc, Op> c(1);
       it.walk(base, a, b, [&](const char* p, int64_t n, int64_t s, int64_t) {
         Acc r = s == int64_t(sizeof(T)) ? pairwise<true, T, Acc, Op>(p, n, s, g)
@@ -236,14 +291,14 @@ void sum_dispatch_map(const SumSpec& spec, const ReduceIter& it) {
   } else {
     const T p = T(spec.p);
     switch (spec.map) {
-      case SumMap::Identity: return run_sum<T, Acc, Op>(spec, it, [](T x, T) { return x; });
+      case SumMap::Identity: return run_sum<T, Acc, Op>(spec, it, [](auto x, T) { return x; });
       case SumMap::Abs: return run_sum<T, Acc, Op>(spec, it, [](T x, T) { return std::abs(x); });
-      case SumMap::Square: return run_sum<T, Acc, Op>(spec, it, [](T x, T) { return x * x; });
+      case SumMap::Square: return run_sum<T, Acc, Op>(spec, it, [](auto x, T) { return x * x; });
       case SumMap::AbsPow:
         return run_sum<T, Acc, Op>(spec, it, [p](T x, T) { return std::pow(std::abs(x), p); });
       case SumMap::NonZero: return run_sum<T, Acc, Op>(spec, it, [](T x, T) { return T(x != T(0)); });
       case SumMap::SqDev:
-        return run_sum<T, Acc, Op>(spec, it, [](T x, T m) { T d = x - m; return d * d; });
+        return run_sum<T, Acc, Op>(spec, it, [](auto x, T m) { auto d = x - m; return d * d; });
       case SumMap::ExpShift:
         return run_sum<T, Acc, Op>(spec, it, [](T x, T m) { return std::exp(x - shift_of(m)); });
     }
