@@ -59,15 +59,16 @@ template <> struct Vec32<float> { typedef float type __attribute__((vector_size(
 template <> struct Vec32<double> { typedef double type __attribute__((vector_size(32))); };
 
 // The contiguous floating sum of f(x) when f also maps whole vectors (identity, square,
-// squared deviation): pairwise over blocks, four vector accumulators per block (16 sequential
-// adds per lane), partial sums kept as vectors up the tree and summed across lanes once.
+// squared deviation): pairwise over blocks, four vector accumulators per block (64 sequential
+// adds per lane: smaller blocks made the tree's overhead the bottleneck of a streaming sum),
+// partial sums kept as vectors up the tree and summed across lanes once.
 // (The result goes out through a reference: a 32-byte vector return value would change the ABI
 // between the portable and the AVX2 build.)
 template <typename T, typename F>
 void pairwise_vec(const T* p, int64_t n, const F& f, typename Vec32<T>::type& out) {
   using V = typename Vec32<T>::type;
   constexpr int L = int(32 / sizeof(T));
-  constexpr int64_t kBase = 64 * L;
+  constexpr int64_t kBase = 256 * L;
   if (n <= kBase) {
     V a[4] = {};
     int64_t i = 0;
