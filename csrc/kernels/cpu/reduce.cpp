@@ -1,8 +1,9 @@
 // Reduction kernels over a ReduceIter. Two layouts get fast paths:
 //  - horizontal: the innermost reduced dim is contiguous -> pairwise summation over the run
 //    with kLanes independent accumulators (the compiler vectorises the lanes);
-//  - vertical: the innermost kept dim is contiguous -> a block of kVecW outputs accumulates
-//    whole input rows at once (vectorised across outputs), with a cascade of partial sums.
+//  - vertical: the innermost kept dim is contiguous -> a block of up to kVecW outputs
+//    accumulates input rows, four at a time (vectorised across outputs), with a cascade of
+//    partial sums.
 // Everything else takes the strided path. Floating sums stay accurate to a few ulps * log(n):
 // pairwise within runs, a cascade (blocks of kCascade) across runs and rows.
 #include "kernels/cpu/reduce.h"
@@ -25,7 +26,9 @@ namespace {
 
 constexpr int kLanes = 16;         // independent accumulators of a horizontal run
 constexpr int64_t kPairBase = 256;  // pairwise base case (a multiple of kLanes)
-constexpr int64_t kVecW = 32;      // outputs per vertical block
+constexpr int64_t kVecW = 1024;    // outputs per vertical block at most (rows read in long runs)
+constexpr int64_t kMinVecW = 32;   // ... and at least, when narrower blocks make work for threads
+constexpr int64_t kColW = 32;     // columns per block of a softmax or scan over a non-last dim
 constexpr int kLevels = 5;         // cascade levels; the last one is unbounded
 constexpr int kCascade = 16;       // partial sums per cascade level before carrying
 
@@ -163,17 +166,20 @@ template <typename Acc, typename Compute, typename Combine, typename Write>
 void schedule(const ReduceIter& it, bool vertical, const Compute& compute, const Combine& combine,
               const Write& write) {
   const int64_t k0 = vertical ? it.keep_shape[0] : 1;
-  const int64_t wmax = vertical ? std::min(kVecW, k0) : 1;
-  const int64_t nblk = vertical ? (k0 + kVecW - 1) / kVecW : 1;
+  const int nthreads = get_num_threads();
+  // vertical blocks: as wide as kVecW, narrower (down to kMinVecW) while that leaves threads idle
+  int64_t vw = kVecW;
+  while (vertical && vw > kMinVecW && (it.nout / k0) * ((k0 + vw - 1) / vw) < 2 * nthreads) vw /= 2;
+  const int64_t wmax = vertical ? std::min(vw, k0) : 1;
+  const int64_t nblk = vertical ? (k0 + vw - 1) / vw : 1;
   const int64_t ngroups = vertical ? (it.nout / k0) * nblk : it.nout;
   auto group = [&](int64_t g, int64_t& o, int64_t& w) {
     if (!vertical) { o = g; w = 1; return; }
     int64_t outer = g / nblk, jb = g % nblk;
-    o = outer * k0 + jb * kVecW;
-    w = std::min(kVecW, k0 - jb * kVecW);
+    o = outer * k0 + jb * vw;
+    w = std::min(vw, k0 - jb * vw);
   };
   const int64_t work = std::max<int64_t>(1, it.rlen * wmax);
-  const int nthreads = get_num_threads();
   const int64_t nchunks = std::min<int64_t>(nthreads, work / kDefaultGrain);
   if (ngroups >= 2 * nthreads || nchunks <= 1) {
     parallel_for(0, ngroups, std::max<int64_t>(1, kDefaultGrain / work), [&](int64_t b, int64_t e) {
@@ -215,6 +221,22 @@ inline void sum_row(Acc* __restrict l0, const T* __restrict row, const Acc* prm,
   for (int64_t j = 0; j < n; ++j) l0[j] = Op::apply(l0[j], f(row[j], prm[j]));
 }
 
+constexpr int kRowsAtOnce = 4;  // a divisor of kCascade
+
+template <int64_t W, typename Op, typename T, typename Acc, typename F>
+inline void sum_rows4(Acc* __restrict l0, const T* __restrict r0, int64_t stride, const Acc* prm,
+                      int64_t w, const F& f) {
+  const int64_t n = W ? W : w;
+  const T* __restrict r1 = reinterpret_cast<const T*>(reinterpret_cast<const char*>(r0) + stride);
+  const T* __restrict r2 = reinterpret_cast<const T*>(reinterpret_cast<const char*>(r1) + stride);
+  const T* __restrict r3 = reinterpret_cast<const T*>(reinterpret_cast<const char*>(r2) + stride);
+  for (int64_t j = 0; j < n; ++j) {
+    const Acc a = Op::apply(f(r0[j], prm[j]), f(r1[j], prm[j]));
+    const Acc b = Op::apply(f(r2[j], prm[j]), f(r3[j], prm[j]));
+    l0[j] = Op::apply(l0[j], Op::apply(a, b));
+  }
+}
+
 template <typename T, typename Acc, typename Op, typename F>
 void run_sum(const SumSpec& spec, const ReduceIter& it, const F& f) {
   const Acc* param = static_cast<const Acc*>(spec.param);
@@ -243,11 +265,19 @@ void run_sum(const SumSpec& spec, const ReduceIter& it, const F& f) {
     for (int64_t j = 0; j < w; ++j) l0[j] = Op::id();
     int rows = 0;
     it.walk(base, a, b, [&](const char* p, int64_t n, int64_t s, int64_t) {
-      for (int64_t i = 0; i < n; ++i) {
+      for (int64_t i = 0; i < n;) {
         const T* row = reinterpret_cast<const T*>(p + i * s);
-        if (w == kVecW) sum_row<kVecW, Op>(l0, row, prm, w, f);
-        else sum_row<0, Op>(l0, row, prm, w, f);
-        if (++rows < kCascade) continue;
+        if (n - i >= kRowsAtOnce && rows + kRowsAtOnce <= kCascade) {
+          // four rows per pass over l0: four input streams, one read-modify-write of l0
+          if (w == kVecW) sum_rows4<kVecW, Op>(l0, row, s, prm, w, f);
+          else sum_rows4<0, Op>(l0, row, s, prm, w, f);
+          i += kRowsAtOnce, rows += kRowsAtOnce;
+        } else {
+          if (w == kVecW) sum_row<kVecW, Op>(l0, row, prm, w, f);
+          else sum_row<0, Op>(l0, row, prm, w, f);
+          ++i, ++rows;
+        }
+        if (rows < kCascade) continue;
         rows = 0;
         for (int64_t j = 0; j < w; ++j) {
           c.lv[0][j] = l0[j];
@@ -589,11 +619,11 @@ void softmax_row(bool log, const T* x, T* y, int64_t n) {
   }
 }
 
-// Softmax over the middle dim of (outer, n, inner) for a block of w <= kVecW columns.
+// Softmax over the middle dim of (outer, n, inner) for a block of w <= kColW columns.
 template <typename T>
 void softmax_cols(bool log, const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
-  T mx[kVecW];
-  double s[kVecW];
+  T mx[kColW];
+  double s[kColW];
   for (int64_t j = 0; j < w; ++j) { mx[j] = -std::numeric_limits<T>::infinity(); s[j] = 0; }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) mx[j] = nanmax(mx[j], x[i * inner + j]);
@@ -638,15 +668,15 @@ void softmax_kernel(bool log, DType dtype, const char* in, char* out, int64_t ou
     using T = typename decltype(tag)::type;
     const T* x = reinterpret_cast<const T*>(in);
     T* y = reinterpret_cast<T*>(out);
-    const int64_t nblk = (inner + kVecW - 1) / kVecW;
-    const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n * std::min(inner, kVecW)));
+    const int64_t nblk = (inner + kColW - 1) / kColW;
+    const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n * std::min(inner, kColW)));
     parallel_for(0, outer * nblk, grain, [&](int64_t b, int64_t e) {
       for (int64_t g = b; g < e; ++g) {
-        int64_t o = g / nblk, j0 = (g % nblk) * kVecW;
+        int64_t o = g / nblk, j0 = (g % nblk) * kColW;
         const T* xo = x + o * n * inner + j0;
         T* yo = y + o * n * inner + j0;
         if (inner == 1) softmax_row(log, xo, yo, n);
-        else softmax_cols(log, xo, yo, n, inner, std::min(kVecW, inner - j0));
+        else softmax_cols(log, xo, yo, n, inner, std::min(kColW, inner - j0));
       }
     });
   });
@@ -665,12 +695,12 @@ void scan_kernel(ScanOp op, DType dtype, const char* in, char* out, int64_t oute
     const Acc id = op == ScanOp::CumSum ? Acc(0) : Acc(1);
     const T* x = reinterpret_cast<const T*>(in);
     T* y = reinterpret_cast<T*>(out);
-    const int64_t nblk = (inner + kVecW - 1) / kVecW;
-    const int64_t grain = std::max<int64_t>(1, kDefaultGrain / std::max<int64_t>(1, n * std::min(inner, kVecW)));
+    const int64_t nblk = (inner + kColW - 1) / kColW;
+    const int64_t grain = std::max<int64_t>(1, kDefaultGrain / std::max<int64_t>(1, n * std::min(inner, kColW)));
     parallel_for(0, outer * nblk, grain, [&](int64_t b, int64_t e) {
-      Acc acc[kVecW];
+      Acc acc[kColW];
       for (int64_t g = b; g < e; ++g) {
-        int64_t o = g / nblk, j0 = (g % nblk) * kVecW, w = std::min(kVecW, inner - j0);
+        int64_t o = g / nblk, j0 = (g % nblk) * kColW, w = std::min(kColW, inner - j0);
         const T* xo = x + o * n * inner + j0;
         T* yo = y + o * n * inner + j0;
         for (int64_t j = 0; j < w; ++j) acc[j] = id;
