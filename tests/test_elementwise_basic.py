@@ -67,3 +67,28 @@ def test_fast_module_functions_take_arguments_as_pybind_did():
             call()
     with pytest.raises(ValueError, match=r"\[add\]"):
         tgx.add(tgx.ones(2), tgx.ones(3))
+
+
+@pytest.mark.parametrize("offset", [0, 1, 3])
+def test_large_runs_take_the_streaming_stores(offset):
+    # outputs of 8 MiB and more are written with non-temporal stores through a block buffer:
+    # unaligned starts, a partial last block, in place and out=, against NumPy
+    n = (8 << 20) // 4 + 4096 * 3 + 77
+    rng = np.random.default_rng(offset)
+    x = rng.standard_normal(n + offset).astype(np.float32)[offset:]
+    y = rng.standard_normal(n + offset).astype(np.float32)[offset:]
+    a, b = tgx.tensor(np.concatenate([np.zeros(offset, np.float32), x]))[offset:], tgx.tensor(y)
+    np.testing.assert_array_equal((a + b).numpy(), x + y)
+    np.testing.assert_array_equal((a * 2.5).numpy(), x * np.float32(2.5))
+    np.testing.assert_array_equal(a.relu().numpy(), np.maximum(x, 0))
+    np.testing.assert_allclose(a.exp().numpy(), np.exp(x), rtol=2e-6)
+    np.testing.assert_allclose(tgx.sqrt(a.abs()).numpy(), np.sqrt(np.abs(x)), rtol=1e-6)
+    out = tgx.empty(n)
+    assert tgx.mul(a, b, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), x * y)
+    c = a.clone()
+    c.add_(1.0)
+    np.testing.assert_array_equal(c.numpy(), x + np.float32(1.0))
+    c.tanh_()
+    np.testing.assert_allclose(c.numpy(), np.tanh(x + np.float32(1.0)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(a.to(tgx.float64).numpy(), x.astype(np.float64))

@@ -1,7 +1,14 @@
 // Inner loops over a TensorIter run: a contiguous fast path the compiler vectorises, the
 // broadcast-scalar paths, and the generic strided path. Kernel authors write a functor.
 #pragma once
+#include <algorithm>
+#include <cstdint>
+
 #include "core/iter.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace tgx::cpu {
 
@@ -9,13 +16,46 @@ template <typename T> inline T& at(char* p, int64_t stride, int64_t i) {
   return *reinterpret_cast<T*>(p + i * stride);
 }
 
+// Contiguous runs of outputs at least this large are written with non-temporal stores: such a
+// result does not stay in the caches anyway, and streaming saves the read-for-ownership of
+// every output line (a third of the memory traffic of a unary op, a quarter of a binary one).
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
+// Writes the outputs o[0, n) of a contiguous run: fill(dst, i, m) computes outputs [i, i + m)
+// into dst[0, m). Small runs are computed in place; large ones in 4 KiB blocks through an L1
+// buffer that non-temporal stores copy out (so `fill` may read o, as in-place ops do).
+template <typename T, typename Fill>
+void write_run(T* o, int64_t n, const Fill& fill) {
+#if defined(__SSE2__)
+  if (n * int64_t(sizeof(T)) >= kStreamBytes) {
+    constexpr int64_t kBlk = 4096 / int64_t(sizeof(T));
+    alignas(64) T buf[kBlk];
+    const int64_t head = std::min<int64_t>(
+        n, int64_t((16 - (reinterpret_cast<uintptr_t>(o) & 15)) & 15) / int64_t(sizeof(T)));
+    if (head) fill(o, 0, head);
+    int64_t i = head;
+    for (; i + kBlk <= n; i += kBlk) {
+      fill(buf, i, kBlk);
+      const __m128i* src = reinterpret_cast<const __m128i*>(buf);
+      __m128i* dst = reinterpret_cast<__m128i*>(o + i);
+      for (int k = 0; k < 4096 / 16; ++k) _mm_stream_si128(dst + k, _mm_load_si128(src + k));
+    }
+    if (i < n) fill(o + i, i, n - i);
+    _mm_sfence();  // the streamed lines are visible before the caller moves on
+    return;
+  }
+#endif
+  fill(o, 0, n);
+}
+
 template <typename Tout, typename Tin, typename F>
 void unary_loop(const TensorIter& it, const F& f, int64_t grain = kDefaultGrain) {
   it.for_each([&](char** d, const int64_t* s, int64_t n) {
     if (s[0] == sizeof(Tout) && s[1] == sizeof(Tin)) {
-      Tout* __restrict o = reinterpret_cast<Tout*>(d[0]);
       const Tin* a = reinterpret_cast<const Tin*>(d[1]);
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+      write_run(reinterpret_cast<Tout*>(d[0]), n, [&](Tout* __restrict o, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) o[i] = f(a[i0 + i]);
+      });
     } else {
       for (int64_t i = 0; i < n; ++i) at<Tout>(d[0], s[0], i) = f(at<Tin>(d[1], s[1], i));
     }
@@ -34,14 +74,16 @@ void unary_vec_loop(const TensorIter& it, const VF& vf, int64_t grain = kDefault
     alignas(64) T bi[kBuf], bo[kBuf];
     int64_t i = 0;
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
-      T* o = reinterpret_cast<T*>(d[0]);
-      const T* a = reinterpret_cast<const T*>(d[1]);
-      for (; i + W <= n; i += W) vf(a + i, o + i);
-      if (i == n) return;
-      const int64_t m = n - i;
-      for (int64_t j = 0; j < W; ++j) bi[j] = j < m ? a[i + j] : T(0);
-      vf(bi, bo);
-      for (int64_t j = 0; j < m; ++j) o[i + j] = bo[j];
+      const T* a0 = reinterpret_cast<const T*>(d[1]);
+      write_run(reinterpret_cast<T*>(d[0]), n, [&](T* o, int64_t i0, int64_t m) {
+        const T* a = a0 + i0;
+        int64_t j = 0;
+        for (; j + W <= m; j += W) vf(a + j, o + j);
+        if (j == m) return;
+        for (int64_t k = 0; k < W; ++k) bi[k] = j + k < m ? a[j + k] : T(0);
+        vf(bi, bo);
+        for (int64_t k = 0; j + k < m; ++k) o[j + k] = bo[k];
+      });
       return;
     }
     for (; i < n; i += kBuf) {
@@ -62,13 +104,19 @@ void binary_loop(const TensorIter& it, const F& f, int64_t grain = kDefaultGrain
     const Tin* a = reinterpret_cast<const Tin*>(d[1]);
     const Tin* b = reinterpret_cast<const Tin*>(d[2]);
     if (s[0] == so && s[1] == si && s[2] == si) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(a[i0 + i], b[i0 + i]);
+      });
     } else if (s[0] == so && s[1] == si && s[2] == 0) {
       const Tin bv = *b;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(a[i0 + i], bv);
+      });
     } else if (s[0] == so && s[1] == 0 && s[2] == si) {
       const Tin av = *a;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(av, b[i0 + i]);
+      });
     } else {
       for (int64_t i = 0; i < n; ++i)
         at<Tout>(d[0], s[0], i) = f(at<Tin>(d[1], s[1], i), at<Tin>(d[2], s[2], i));

@@ -43,7 +43,9 @@ void math_loop_f32(const TensorIter& it) {
   if (avx512_enabled()) {
     it.for_each([](char** d, const int64_t* s, int64_t n) {
       if (s[0] == sizeof(float) && s[1] == sizeof(float)) {
-        math_run_512<F>(reinterpret_cast<const float*>(d[1]), reinterpret_cast<float*>(d[0]), n);
+        const float* a = reinterpret_cast<const float*>(d[1]);
+        write_run(reinterpret_cast<float*>(d[0]), n,
+                  [&](float* o, int64_t i0, int64_t m) { math_run_512<F>(a + i0, o, m); });
         return;
       }
       constexpr int64_t kBuf = 256;  // strided: through a buffer

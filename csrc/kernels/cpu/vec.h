@@ -115,6 +115,7 @@ inline float load(const float* p) { return *p; }
 // gcc 12 reports its own _mm512_undefined_* idiom inside masked loads as uninitialized
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace tgx::cpu::TGX_ARCH_NS::vec512 {
 
 struct MaskF { __mmask16 m; };
