@@ -453,3 +453,35 @@ def test_hostile_parameters_do_not_crash():
     y = F.conv2d(x, w, padding=5, stride=4)
     np.testing.assert_allclose(to_numpy(y), conv_ref.conv2d(to_numpy(x), to_numpy(w), None, 4, 5),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_direct_paths_keep_nonfinite_values_where_they_belong():
+    # the direct kernels also multiply zeros from padding and dropped columns; an inf in x (for
+    # the weight grad) or in w (for the input grad) must not turn those zeros into nan: the
+    # results equal the definition (0 * inf only where the definition has it)
+    x = np.ones((1, 1, 6, 8))
+    x[0, 0, 2, 7] = np.inf
+    w = T(np.ones((1, 1, 3, 3)), True)
+    F.conv2d(T(x), w).sum().backward()
+    g = to_numpy(w.grad)
+    assert np.isfinite(g[:, :, :, :2]).all() and np.isinf(g[:, :, :, 2]).all()
+    np.testing.assert_array_equal(g[0, 0, :, :2], np.full((3, 2), 24.0))
+    wn = np.ones((1, 1, 3, 3))
+    wn[0, 0, 0, 0] = np.inf
+    xt = T(np.ones((1, 1, 5, 5)), True)
+    F.conv2d(xt, T(wn)).sum().backward()
+    dx = to_numpy(xt.grad)
+    assert np.isinf(dx[:3, :3]).all() if dx.ndim == 2 else np.isinf(dx[0, 0, :3, :3]).all()
+    assert np.isfinite(dx[0, 0, 3:, :]).all() and np.isfinite(dx[0, 0, :, 3:]).all()
+
+
+def test_weight_grad_of_an_empty_output_is_zero():
+    # stride-1 transposed conv of a height-0 input: a valid, non-empty output and OH = 0 inside
+    x = T(np.zeros((1, 2, 0, 5)), True)
+    w = T(arr(2, 3, 3, 3), True)
+    F.conv_transpose2d(x, w).sum().backward()
+    np.testing.assert_array_equal(to_numpy(w.grad), np.zeros((2, 3, 3, 3)))
+    x = T(np.zeros((2, 3, 0, 40)), True)  # a wide dilated kernel: (KW - 1) dw > a vector
+    w = T(arr(3, 4, 3, 3), True)
+    F.conv_transpose2d(x, w, dilation=(1, 20)).sum().backward()
+    np.testing.assert_array_equal(to_numpy(w.grad), np.zeros((3, 4, 3, 3)))

@@ -92,3 +92,14 @@ def test_large_runs_take_the_streaming_stores(offset):
     c.tanh_()
     np.testing.assert_allclose(c.numpy(), np.tanh(x + np.float32(1.0)), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(a.to(tgx.float64).numpy(), x.astype(np.float64))
+
+
+def test_streaming_stores_skip_outputs_not_aligned_to_their_element():
+    # DLPack may hand over float32 data at an odd address; large runs must not fault
+    n = (24 << 20) // 4 + 100  # over 8 MiB per thread
+    a = np.frombuffer(bytearray(4 * n + 1), np.float32, count=n, offset=1)
+    t = tgx.from_dlpack(a)
+    t.add_(1.0)
+    np.testing.assert_array_equal(np.asarray(t.numpy()), np.ones(n, np.float32))
+    t.exp_()
+    np.testing.assert_allclose(np.asarray(t.numpy()), np.full(n, np.e, np.float32), rtol=1e-6)

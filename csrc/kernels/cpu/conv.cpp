@@ -386,8 +386,24 @@ const DirectKernels<T>* direct_kernels() {
 // (huge paddings take the im2col path, which never pads). 1x1 kernels without padding are
 // plain GEMMs on the image and stay on that path.
 bool direct_fits(const ConvGeometry& g, const Plan& p, const DirectGeom& d) {
-  return !p.direct && g.sh == 1 && g.sw == 1 && 2 * d.OW >= d.Wp &&
-         double(d.Csrc) * double(d.Hp) * double(d.Wp) <= double(int64_t(1) << 28);
+  return !p.direct && g.sh == 1 && g.sw == 1 && d.OH > 0 && d.OW > 0 && 2 * d.OW >= d.Wp &&
+         double(d.Csrc) * double(d.Hp) * double(d.Wp) <= double(int64_t(1) << 24);
+}
+
+// Whether every element is finite. The direct kernels also multiply zeros (padding, dropped
+// columns) into products the definition leaves out: 0 * inf would put nan where the result is
+// finite, so inputs holding inf or nan take the im2col path (which forms only real products).
+template <typename T>
+bool all_finite(const T* p, int64_t n) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr U kExp = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+  U bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    U b;
+    std::memcpy(&b, p + i, sizeof(T));
+    bad |= U((b & kExp) == kExp);
+  }
+  return bad == 0;
 }
 
 // out (per image and group: the packed rows' m output planes) = the correlation of the padded
@@ -461,8 +477,8 @@ bool input_grad_direct(const ConvGeometry& g, const Plan& p, const ConvBuffers& 
   const DirectKernels<T>* K = direct_kernels<T>();
   const DirectGeom d = direct_geom(g, p.Og, g.OH, g.OW, (g.KH - 1) * g.dh - g.ph,
                                    (g.KW - 1) * g.dw - g.pw, g.H, g.W);
-  if (!K || !direct_fits(g, p, d)) return false;
   const T* w = static_cast<const T*>(buf.w);
+  if (!K || !direct_fits(g, p, d) || !all_finite(w, g.O * p.CgK)) return false;
   std::vector<PackedRows<T>> A;
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     const T* wg = w + gi * p.Og * p.CgK;
@@ -585,9 +601,9 @@ template <typename T>
 bool weight_grad_direct(const ConvGeometry& g, const Plan& p, const ConvBuffers& buf) {
   const DirectKernels<T>* K = direct_kernels<T>();
   const DirectGeom d = direct_geom(g, p.Cg, g.H, g.W, g.ph, g.pw, g.OH, g.OW);
-  if (!K || !direct_fits(g, p, d)) return false;
   const T* x = static_cast<const T*>(buf.x);
   const T* gy = static_cast<const T*>(buf.y);
+  if (!K || !direct_fits(g, p, d) || !all_finite(x, g.N * g.C * p.HW)) return false;
   const auto off = row_offsets(d);
   const int64_t ldg = (d.Lf + K->lanes - 1) / K->lanes * K->lanes;  // within P's slack
   const int64_t psize = d.Csrc * d.plane + kSlack, gsize = p.Og * ldg;

@@ -27,7 +27,7 @@ constexpr int64_t kStreamBytes = int64_t(8) << 20;
 template <typename T, typename Fill>
 void write_run(T* o, int64_t n, const Fill& fill) {
 #if defined(__SSE2__)
-  if (n * int64_t(sizeof(T)) >= kStreamBytes) {
+  if (n * int64_t(sizeof(T)) >= kStreamBytes && reinterpret_cast<uintptr_t>(o) % sizeof(T) == 0) {
     constexpr int64_t kBlk = 4096 / int64_t(sizeof(T));
     alignas(64) T buf[kBlk];
     const int64_t head = std::min<int64_t>(
