@@ -127,12 +127,25 @@ void binary_loop(const TensorIter& it, const F& f, int64_t grain = kDefaultGrain
 template <typename Tout, typename T1, typename T2, typename T3, typename F>
 void ternary_loop(const TensorIter& it, const F& f, int64_t grain = kDefaultGrain) {
   it.for_each([&](char** d, const int64_t* s, int64_t n) {
-    if (s[0] == sizeof(Tout) && s[1] == sizeof(T1) && s[2] == sizeof(T2) && s[3] == sizeof(T3)) {
-      Tout* o = reinterpret_cast<Tout*>(d[0]);
-      const T1* a = reinterpret_cast<const T1*>(d[1]);
-      const T2* b = reinterpret_cast<const T2*>(d[2]);
-      const T3* c = reinterpret_cast<const T3*>(d[3]);
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i], c[i]);
+    Tout* o = reinterpret_cast<Tout*>(d[0]);
+    const T1* a = reinterpret_cast<const T1*>(d[1]);
+    const T2* b = reinterpret_cast<const T2*>(d[2]);
+    const T3* c = reinterpret_cast<const T3*>(d[3]);
+    const bool head = s[0] == sizeof(Tout) && s[1] == sizeof(T1);
+    if (head && s[2] == sizeof(T2) && s[3] == sizeof(T3)) {
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(a[i0 + i], b[i0 + i], c[i0 + i]);
+      });
+    } else if (head && s[2] == sizeof(T2) && s[3] == 0) {  // e.g. where(cond, x, 0)
+      const T3 cv = *c;
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(a[i0 + i], b[i0 + i], cv);
+      });
+    } else if (head && s[2] == 0 && s[3] == sizeof(T3)) {  // e.g. where(cond, 0, x)
+      const T2 bv = *b;
+      write_run(o, n, [&](Tout* __restrict r, int64_t i0, int64_t m) {
+        for (int64_t i = 0; i < m; ++i) r[i] = f(a[i0 + i], bv, c[i0 + i]);
+      });
     } else {
       for (int64_t i = 0; i < n; ++i)
         at<Tout>(d[0], s[0], i) =
