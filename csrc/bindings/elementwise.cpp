@@ -159,7 +159,7 @@ const Tensor& self_tensor(py::handle h) {
 
 template <BinaryOp op>
 PyObject* number_slot(PyObject* a, PyObject* b) {
-  try {
+  return translate_exceptions([&]() -> PyObject* {
     bool forward = is_tensor(a);
     PyObject* oh = forward ? b : a;
     const Tensor* self = held_tensor(forward ? a : b);
@@ -174,13 +174,7 @@ PyObject* number_slot(PyObject* a, PyObject* b) {
       return forward ? ops::binary(op, *self, *other) : ops::binary(op, *other, *self);
     });
     return tensor_object(r).release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-    return nullptr;
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
+  });
 }
 
 // The module functions tgx.add(input, other, *, alpha, out), tgx.mul(input, other, *, out), ...
@@ -233,17 +227,11 @@ py::object unary_function(const FastFunction& f, PyObject* const* args) {
 // function per row of kUnary (a method descriptor carries no data of its own).
 template <size_t Row>
 PyObject* unary_method(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
-  try {
+  return translate_exceptions([&] {
     TGX_CHECK(nargs == 0, TypeError, kUnary[Row].name, "() takes no arguments (", nargs, " given)");
     const Tensor& a = self_tensor(self);
     return tensor_object(maybe_nogil(a->numel(), [&] { return ops::unary(kUnary[Row].op, a); })).release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-    return nullptr;
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
+  });
 }
 
 template <size_t... Row>

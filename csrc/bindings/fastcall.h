@@ -12,6 +12,21 @@
 
 namespace tgx::bind {
 
+// Runs body() (returning a new reference) for a raw CPython entry point: C++ exceptions become
+// the Python exception pybind11's translators give them, with a null return.
+template <typename Body>
+PyObject* translate_exceptions(const Body& body) {
+  try {
+    return body();
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
 struct FastFunction {
   using Impl = py::object (*)(const FastFunction&, PyObject* const* args);
   std::string name, doc;
@@ -57,15 +72,7 @@ inline PyObject* fast_trampoline(PyObject* self, PyObject* const* args, Py_ssize
     }
     vals[j] = Py_None;
   }
-  try {
-    return f.impl(f, vals).release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-    return nullptr;
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
+  return translate_exceptions([&] { return f.impl(f, vals).release().ptr(); });
 }
 
 // m.<name>(params...): the first `positional` params may be given by position, the first
