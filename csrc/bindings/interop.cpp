@@ -273,6 +273,9 @@ Tensor from_dlpack(py::handle obj, py::object copy) {
             "[from_dlpack] the producer exported read-only memory and tinygrad_ext tensors are writable; "
             "pass copy=None or copy=True to import a copy");
   char* first = static_cast<char*>(dl->data) + dl->byte_offset;
+  TGX_CHECK(reinterpret_cast<uintptr_t>(first) % itemsize(dt) == 0, ValueError,
+            "[from_dlpack] the data is not aligned to its element size (", itemsize(dt),
+            " bytes); copy it first");
   Tensor t = wrap_external(first, dt, std::move(shape), std::move(strides), std::move(release), "from_dlpack");
   PyCapsule_SetName(c, versioned ? kUsedVersionedName : kUsedLegacyName);
   // Read-only memory is imported as a copy, so that writes through the tensor can't reach it.
