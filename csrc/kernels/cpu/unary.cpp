@@ -1,6 +1,7 @@
 // Unary elementwise kernels (and where/lerp/clamp, which share the shape of the code).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/cpu/elementwise.h"
@@ -165,7 +166,15 @@ template <typename T>
 void run_ternary(TernaryOp op, const TensorIter& it) {
   switch (op) {
     case TernaryOp::Where:
-      ternary_loop<T, bool, T, T>(it, [](bool c, T a, T b) { return c ? a : b; });
+      // a bit select on the condition's byte, not `bool c ? a : b`: gcc turns that into a branch
+      // per element (which mispredicts on a random mask, as relu's backward has) and does not
+      // vectorise loads of bool
+      ternary_loop<T, uint8_t, T, T>(it, [](uint8_t c, T a, T b) {
+        using U = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t,
+                  std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+        const U m = U(U(0) - U(c != 0));
+        return __builtin_bit_cast(T, U((__builtin_bit_cast(U, a) & m) | (__builtin_bit_cast(U, b) & U(~m))));
+      });
       return;
     case TernaryOp::Lerp:
       if constexpr (std::is_floating_point_v<T>) {
