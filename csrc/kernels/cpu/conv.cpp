@@ -1,6 +1,7 @@
-// Convolution as implicit GEMM: per image, group and block of output positions, an im2col
-// panel in a per-thread buffer (L2-sized) feeds one call of the blocked GEMM kernel of the same
-// arch (see conv.h for the layout of the three maps).
+// Convolution kernels (see conv.h for the three maps): stride-1 maps on direct kernels
+// (conv_direct.inc: padded planes read through a table of row offsets, no im2col), everything
+// else as implicit GEMM: per image, group and block of output positions, an im2col panel in a
+// per-thread buffer (L2-sized) feeds one call of the blocked GEMM kernel of the same arch.
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>

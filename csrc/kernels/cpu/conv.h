@@ -4,12 +4,14 @@
 //   forward       y = conv(x, w) + b                   (N, O, OH, OW)
 //   input grad    x = conv^T(y, w) + b (per x channel) (N, C, H, W)   = conv_transpose
 //   weight grad   w = sum_n y_n (x) x_n                (O, C/groups, KH, KW)
-// Each runs per image and group as GEMMs on the blocked GEMM kernel (implicit GEMM over column
-// blocks): the im2col panel of a block of output positions is built in a per-thread buffer
-// sized to stay in L2, then one GEMM consumes it; col2im scatters the input-grad panel back.
-// 1x1 kernels with stride 1 and no padding use the image itself as the panel (no copy).
-// Images are spread over threads (the GEMMs then run single-threaded); when there are fewer
-// images than threads, the images run in turn and each GEMM uses every thread.
+// With stride 1 (and SIMD kernels, finite operands, outputs not too narrow) each map is a
+// correlation of zero-padded source planes computed by direct register-blocked kernels
+// (conv_direct.inc). Otherwise each runs per image and group as GEMMs on the blocked GEMM kernel
+// (implicit GEMM over column blocks): the im2col panel of a block of output positions is built
+// in a per-thread buffer sized to stay in L2, then one GEMM consumes it; col2im scatters the
+// input-grad panel back. 1x1 kernels with stride 1 and no padding use the image itself as the
+// panel (no copy). Images are spread over threads; with fewer images than threads, each image's
+// work is split instead.
 #pragma once
 #include <cstdint>
 
