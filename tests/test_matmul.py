@@ -432,3 +432,47 @@ def test_avx2_kernel_in_subprocess():
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
     r = subprocess.run([sys.executable, "-c", AVX2_SCRIPT], env=env, capture_output=True, text=True)
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr
+
+
+# ---- half-height / half-width micro-kernels: every (mr, nr) edge class of the AVX-512 (MR 8,
+# NR 32/16), AVX2 (MR 6, NR 16/8) and portable (MR 6, NR 16) kernels, packed and unpacked B,
+# transposed operands, beta != 0; run here and with the AVX2 and portable kernels forced ----
+TILE_SCRIPT = r"""
+import numpy as np, tinygrad_ext as tgx
+rng = np.random.default_rng(5)
+bad = []
+for dt, tol in ((np.float32, 3e-6), (np.float64, 1e-14)):
+    for m in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 40):
+        for n in (1, 3, 7, 8, 9, 10, 15, 16, 17, 24, 31, 32, 33, 41):
+            k = 19
+            a = rng.standard_normal((m, k)).astype(dt)
+            b = rng.standard_normal((k, n)).astype(dt)
+            c = rng.standard_normal((m, n)).astype(dt)
+            ref = a.astype(np.float64) @ b
+            ta, tb = tgx.tensor(a), tgx.tensor(b)
+            cases = {
+                "nn": ta @ tb,
+                "nt": ta @ tgx.tensor(b.T.copy()).t(),
+                "tn": tgx.tensor(a.T.copy()).t() @ tb,
+                "addmm": tgx.addmm(tgx.tensor(c), ta, tgx.tensor(b.T.copy()).t(), beta=0.5),
+            }
+            for name, got in cases.items():
+                want = ref + 0.5 * c if name == "addmm" else ref
+                err = np.abs(got.numpy().astype(np.float64) - want).max()
+                if not err <= tol * 8 * np.sqrt(k) * max(1.0, np.abs(want).max()):
+                    bad.append((np.dtype(dt).name, m, n, name, float(err)))
+assert not bad, bad[:10]
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("env", [{}, {"TGX_GEMM_NO_AVX512": "1"}, {"TGX_FORCE_PORTABLE": "1"}],
+                         ids=["default", "avx2", "portable"])
+def test_tile_edge_classes(env):
+    if not env:
+        exec(compile(TILE_SCRIPT, "TILE_SCRIPT", "exec"), {})
+        return
+    full = dict(os.environ, **env)
+    full["PYTHONPATH"] = os.pathsep.join(sys.path)
+    r = subprocess.run([sys.executable, "-c", TILE_SCRIPT], env=full, capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

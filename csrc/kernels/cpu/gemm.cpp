@@ -54,13 +54,29 @@ template <typename T> struct Tile {
   T alpha = T(1), beta = T(0);
 };
 
-// A micro-kernel pair (full width; masked B loads for an unpacked edge panel) and its blocking.
+// The micro-kernels of one CPU and their blocking. fn[h][w][e]: h = 1 for tiles of at most
+// mr / 2 rows, w = 1 for tiles of at most nr / 2 columns (one vector), e = 1 for masked B loads
+// (an unpacked edge panel). The half-height and half-width kernels read the same panels (their
+// strides are arguments), so a 10-column output layer computes 16 columns, not 32.
 template <typename T> struct Kernel {
-  void (*full)(const Tile<T>&) = nullptr;
-  void (*edge)(const Tile<T>&) = nullptr;
+  using Fn = void (*)(const Tile<T>&);
+  Fn fn[2][2][2] = {};
   int mr = 0, nr = 0;
   int64_t kc = 0, mc = 0, nc = 0;
+  Fn pick(int mr_, int nr_, bool edge) const {
+    return fn[2 * mr_ <= mr][2 * nr_ <= nr][edge];
+  }
 };
+
+// Fills k.fn with UK<MR or MR / 2, NV or NV / 2, edge> (UK a micro-kernel template adaptor).
+template <typename T, template <int, int, bool> class UK, int MR, int NV>
+void set_kernels(Kernel<T>& k) {
+  constexpr int HM = MR / 2, HV = NV / 2;
+  k.fn[0][0][0] = &UK<MR, NV, false>::run, k.fn[0][0][1] = &UK<MR, NV, true>::run;
+  k.fn[0][1][0] = &UK<MR, HV, false>::run, k.fn[0][1][1] = &UK<MR, HV, true>::run;
+  k.fn[1][0][0] = &UK<HM, NV, false>::run, k.fn[1][0][1] = &UK<HM, NV, true>::run;
+  k.fn[1][1][0] = &UK<HM, HV, false>::run, k.fn[1][1][1] = &UK<HM, HV, true>::run;
+}
 
 // C[i, j] = alpha * acc[i * ld + j] + beta * C[i, j] for the valid mr x nr part of a tile.
 template <typename T>
@@ -96,12 +112,22 @@ void ukernel_portable(const Tile<T>& t) {
   }
   store_tile(acc, NR, t);
 }
+template <typename T> struct PortableUK {
+  template <int MR, int NV, bool EDGE> struct K {
+    static void run(const Tile<T>& t) { ukernel_portable<T, MR, NV * 8, EDGE>(t); }
+  };
+};
 
 #if defined(TGX_GEMM_AVX2)
 using simd::Avx2F;
 using simd::Avx2D;
 namespace k_avx2 {
 #include "kernels/cpu/gemm_ukernel.inc"
+template <class W> struct UK {
+  template <int MR, int NV, bool EDGE> struct K {
+    static void run(const Tile<typename W::T>& t) { ukernel<W, MR, NV, EDGE>(t); }
+  };
+};
 }  // namespace k_avx2
 
 #if defined(TGX_GEMM_AVX512)
@@ -111,6 +137,11 @@ using simd::Avx512D;
 #pragma GCC target("avx512f")
 namespace k_avx512 {
 #include "kernels/cpu/gemm_ukernel.inc"
+template <class W> struct UK {
+  template <int MR, int NV, bool EDGE> struct K {
+    static void run(const Tile<typename W::T>& t) { ukernel<W, MR, NV, EDGE>(t); }
+  };
+};
 }  // namespace k_avx512
 #pragma GCC pop_options
 
@@ -135,8 +166,7 @@ const Kernel<T>& select_kernel() {
 #if defined(TGX_GEMM_AVX512)
     if (avx512_usable()) {
       using W = std::conditional_t<f32, Avx512F, Avx512D>;
-      r.full = &k_avx512::ukernel<W, 8, 2, false>;
-      r.edge = &k_avx512::ukernel<W, 8, 2, true>;
+      set_kernels<T, k_avx512::UK<W>::template K, 8, 2>(r);
       r.mr = 8, r.nr = 2 * W::L;
       // KC = 512 (measured on Zen 5): fewer passes over C beat keeping B's panel in L1.
       r.kc = 512, r.mc = 96, r.nc = f32 ? 4096 : 2048;
@@ -145,14 +175,11 @@ const Kernel<T>& select_kernel() {
 #endif
 #if defined(TGX_GEMM_AVX2)
     using W = std::conditional_t<f32, Avx2F, Avx2D>;
-    r.full = &k_avx2::ukernel<W, 6, 2, false>;
-    r.edge = &k_avx2::ukernel<W, 6, 2, true>;
+    set_kernels<T, k_avx2::UK<W>::template K, 6, 2>(r);
     r.mr = 6, r.nr = 2 * W::L;
 #else
-    constexpr int NR = f32 ? 16 : 8;
-    r.full = &ukernel_portable<T, 6, NR, false>;
-    r.edge = &ukernel_portable<T, 6, NR, true>;
-    r.mr = 6, r.nr = NR;
+    set_kernels<T, PortableUK<T>::template K, 6, 2>(r);
+    r.mr = 6, r.nr = 16;
 #endif
     r.kc = 256, r.mc = f32 ? 144 : 72, r.nc = f32 ? 4096 : 2048;
     return r;
@@ -258,8 +285,14 @@ void pack_b(int NR, int64_t nc, int64_t kc, const T* b, int64_t rsb, int64_t csb
             for (int c = 0; c < NR; c += 8) transpose8x8(bp + p0 + c * csb, csb, buf + p0 * NR + c, NR);
       }
 #endif
-      for (int64_t p = p0; p < kc; ++p)
-        for (int c = 0; c < NR; ++c) buf[p * NR + c] = c < nr ? bp[p * rsb + c * csb] : T(0);
+      if (nr < NR) {  // a narrow edge: zero the panel, then copy column by column
+        std::fill(buf + p0 * NR, buf + kc * NR, T(0));
+        for (int c = 0; c < nr; ++c)
+          for (int64_t p = p0; p < kc; ++p) buf[p * NR + c] = bp[p * rsb + c * csb];
+      } else {
+        for (int64_t p = p0; p < kc; ++p)
+          for (int c = 0; c < NR; ++c) buf[p * NR + c] = bp[p * rsb + c * csb];
+      }
     }
     buf += NR * kc;
   }
@@ -370,15 +403,16 @@ void gemm_serial(const Kernel<T>& K, const GemmArgs& g, T alpha, T beta) {
         if (packa) pack_a(MR, mc, kc, ablock, g.rsa, g.csa, abuf);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           t.nr = int(std::min<int64_t>(NR, nc - jr));
-          auto fn = K.full;
+          // A packed panel is zero padded to NR columns: no masked loads needed.
+          const bool edge = !packb && t.nr < NR;
           if (packb) {
             t.b = bbuf + jr * kc, t.bks = NR;
           } else {
             t.b = bblock + jr, t.bks = g.rsb;
-            if (t.nr < NR) fn = K.edge;
           }
           for (int64_t ir = 0; ir < mc; ir += MR) {
             t.mr = int(std::min<int64_t>(MR, mc - ir));
+            const auto fn = K.pick(t.mr, t.nr, edge);
             if (packa) {
               t.a = abuf + ir * kc, t.ars = 1, t.aks = MR;
             } else {
