@@ -130,3 +130,37 @@ def test_torch_parity_broadcast_grads():
     torch.einsum("bii,ij->bj", tx, ty).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-10)
+
+
+def test_transposed_operand_grads_keep_their_layout():
+    """A weight used as w.t() (nn.Linear) gets its gradient computed as (g^T @ x)^T, as PyTorch
+    does, so the leaf's .grad arrives contiguous (kept, not copied); values and second
+    derivatives are unchanged."""
+    from tinygrad_ext import nn
+    import tinygrad_ext.nn.functional as F
+    lin = nn.Linear(7, 5).to(tgx.float64)
+    x = t64(RNG.standard_normal((6, 7)), True)
+    y = lin(x)
+    assert y.grad_fn.name() == "AddmmBackward0"  # one fused node for 2-D input, as torch's
+    g = RNG.standard_normal((6, 5))
+    y.backward(t64(g))
+    W, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), g.T @ x.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(lin.bias.grad.numpy(), g.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), g @ W, rtol=1e-12)
+    # the gradient of the transposed view itself comes back in the view's layout
+    wt = lin.weight.t()
+    (gwt,) = tgx.autograd.grad(x.detach() @ wt, [wt], t64(g))
+    assert gwt.stride() == wt.stride() == (1, 7)
+    np.testing.assert_allclose(gwt.numpy(), x.detach().numpy().T @ g, rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() @ W.T + b, rtol=1e-12)
+    # 3-D input keeps matmul + add; grads agree with the 2-D path
+    x3 = t64(RNG.standard_normal((2, 3, 7)), True)
+    assert gradcheck(lambda a, w, c: F.linear(a, w, c), (x3, lin.weight, lin.bias))
+    # both operands transposed, first and second order
+    a, w = leaf((4, 3), transposed=True), leaf((3, 5), transposed=True)
+    assert gradcheck(tgx.matmul, (a, w))
+    assert gradgradcheck(tgx.matmul, (a, w))
+    assert gradgradcheck(lambda a, w, c: F.linear(a, w, c),
+                         (t64(RNG.standard_normal((4, 3)), True), t64(RNG.standard_normal((5, 3)), True),
+                          t64(RNG.standard_normal(5), True)))

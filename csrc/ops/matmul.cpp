@@ -18,6 +18,7 @@ const Scalar kZero = Scalar::from_int(0);
 
 Shape slice(const Shape& s, int64_t b, int64_t e) { return Shape(s.begin() + b, s.begin() + e); }
 bool is_zero(const Scalar& s) { return s.kind == Scalar::Float ? s.d == 0 : s.i == 0; }
+bool is_one(const Scalar& s) { return s.kind == Scalar::Float ? s.d == 1 : s.i == 1; }
 
 DType gemm_dtype(std::initializer_list<const TensorImpl*> ts, const char* op) {
   DType dt = result_type(ts);
@@ -164,6 +165,11 @@ Shape drop_dim(Shape s, int64_t from_end) {
   return s;
 }
 
+// A matrix whose columns are contiguous (the transpose of a contiguous matrix).
+bool transposed_layout(const Tensor& x) {
+  return x->shape[0] > 1 && x->shape[1] > 1 && x->strides[0] == 1 && x->strides[1] == x->shape[0];
+}
+
 TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const Needs& needs) {
   const bool av = a->ndim() == 1, bv = b->ndim() == 1;
   Tensor g = g0;
@@ -174,12 +180,20 @@ TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const 
     g = reshape(g, gs);
   }
   TensorList r(2);
-  if (needs[0]) {
+  // A 2-D operand stored transposed (a linear layer's weight.t()) gets its gradient in the same
+  // layout, computed as (g^T @ a)^T or (b @ g^T)^T, as PyTorch does: the transpose's backward
+  // then hands AccumulateGrad a contiguous tensor it can keep instead of copying.
+  const bool plain2d = !av && !bv && a->ndim() == 2 && b->ndim() == 2 && g->ndim() == 2;
+  if (plain2d && needs[0] && transposed_layout(a)) {
+    r[0] = matrix_transpose(matmul(b, matrix_transpose(g)));
+  } else if (needs[0]) {
     Tensor b2 = bv ? reshape(b, {b->shape[0], 1}) : b;
     Tensor ga = matmul(g, matrix_transpose(b2));
     r[0] = av ? reshape(ga, drop_dim(ga->shape, 2)) : ga;
   }
-  if (needs[1]) {
+  if (plain2d && needs[1] && transposed_layout(b)) {
+    r[1] = matrix_transpose(matmul(matrix_transpose(g), a));
+  } else if (needs[1]) {
     Tensor a2 = av ? reshape(a, {1, a->shape[0]}) : a;
     Tensor gb = matmul(matrix_transpose(a2), g);
     r[1] = bv ? reshape(gb, drop_dim(gb->shape, 1)) : gb;
@@ -311,8 +325,10 @@ Tensor addmm_impl(const Tensor& input, const Tensor& m1, const Tensor& m2, const
   }
   if (autograd::needs_record({&in, &a, &b}) && is_floating(dt)) {
     // out = beta in + alpha a @ b: grads beta g, alpha g @ b^T, alpha a^T @ g.
-    Tensor al = scalar_tensor(alpha), be = scalar_tensor(beta);
-    auto scale = [](const Tensor& x, const Tensor& s) { return x ? binary(BinaryOp::Mul, x, s) : x; };
+    // A factor of 1 (nn.Linear's addmm) is no multiplication at all.
+    Tensor al = is_one(alpha) ? nullptr : scalar_tensor(alpha);
+    Tensor be = is_one(beta) ? nullptr : scalar_tensor(beta);
+    auto scale = [](const Tensor& x, const Tensor& s) { return x && s ? binary(BinaryOp::Mul, x, s) : x; };
     autograd::record(std::string(op) == "addmm" ? "AddmmBackward0" : "BaddbmmBackward0",
         {in, a, b}, {c}, {a, b},
         [al, be, beta0, scale](const TensorList& g, const TensorList& s, const Needs& needs) {
