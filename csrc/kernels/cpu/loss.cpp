@@ -2,24 +2,124 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "core/parallel.h"
+#include "kernels/cpu/simd_math.h"
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
-// One row: x[c * inner] for c < C. Accumulates in double (rows are short; stability first).
+// ex[c] = e^(x[c * inner] - mx) for c < C; returns their sum (in double). Float32 rows that
+// are contiguous take the vectorised exp of simd_math.h (a few ulps, docs/MATH.md), the rest
+// std::exp in double.
 template <typename T>
-void ce_row(const CrossEntropyArgs& a, int64_t o, int64_t j, double* q) {
+double exp_row(const T* x, int64_t inner, double mx, int64_t C, double* ex) {
+  double s = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1) {
+      using P = vec::PackF;
+      constexpr int64_t L = vec::Traits<P>::lanes;
+      const P shift = P(static_cast<float>(mx));
+      alignas(64) float bi[L], bo[L];
+      for (int64_t c = 0; c < C; c += L) {
+        const int64_t m = std::min(L, C - c);
+        if (m < L)  // the tail through a padded buffer: same lane code
+          for (int64_t k = 0; k < L; ++k) bi[k] = k < m ? x[c + k] : -INFINITY;
+        vec::store(bo, vec::exp(vec::load(m < L ? bi : x + c) - shift));
+        for (int64_t k = 0; k < m; ++k) s += ex[c + k] = double(bo[k]);
+      }
+      return s;
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) s += ex[c] = std::exp(double(x[c * inner]) - mx);
+  return s;
+}
+
+// The common case in vector passes: float32 logits with the classes contiguous (inner == 1),
+// class-index targets, no class weights. Then q = eps / C everywhere plus 1 - eps at the
+// target, so loss = -((1 - eps)(x_y - lse) + eps / C (sum(x) - C lse)) and the gradient is
+// scale (e^(x - lse) - eps / C) minus scale (1 - eps) at the target. ex: scratch of C floats.
+void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
+  using P = vec::PackF;
+  constexpr int64_t L = vec::Traits<P>::lanes;
+  constexpr int64_t kFlush = 1024;  // float lanes are flushed into doubles this often
+  const int64_t C = a.C;
+  const float* x = reinterpret_cast<const float*>(a.logits) + row * C;
+  alignas(64) float buf[L], bi[L];
+  P m(-INFINITY);  // NaN is skipped here (as std::max(mx, x) does) and reaches the sum via exp
+  int64_t j = 0;
+  for (; j + L <= C; j += L) m = vec::vmax(vec::load(x + j), m);
+  vec::store(buf, m);
+  float mx = -INFINITY;
+  for (int64_t k = 0; k < L; ++k) mx = buf[k] > mx ? buf[k] : mx;
+  for (; j < C; ++j) mx = x[j] > mx ? x[j] : mx;
+  if (!std::isfinite(mx)) mx = 0;
+  const P shift = P(mx);
+  double s = 0, sx = 0;
+  for (int64_t b = 0; b < C; b += kFlush) {
+    const int64_t e = std::min(C, b + kFlush);
+    P se(0.0f), sv(0.0f);
+    for (j = b; j < e; j += L) {
+      const int64_t n = std::min(L, e - j);
+      P xv;
+      if (n == L) {
+        xv = vec::load(x + j);
+      } else {  // the tail through a padded buffer: e^-inf adds 0
+        for (int64_t k = 0; k < L; ++k) bi[k] = k < n ? x[j + k] : -INFINITY;
+        xv = vec::load(bi);
+        for (int64_t k = n; k < L; ++k) bi[k] = 0;
+        sv = sv + vec::load(bi);
+      }
+      const P ev = vec::exp(xv - shift);
+      if (n == L) {
+        vec::store(ex + j, ev);
+        sv = sv + xv;
+      } else {
+        vec::store(buf, ev);
+        for (int64_t k = 0; k < n; ++k) ex[j + k] = buf[k];
+      }
+      se = se + ev;
+    }
+    vec::store(buf, se);
+    for (int64_t k = 0; k < L; ++k) s += double(buf[k]);
+    vec::store(buf, sv);
+    for (int64_t k = 0; k < L; ++k) sx += double(buf[k]);
+  }
+  const double lse = double(mx) + std::log(s);
+  const int64_t y = a.target[row];
+  const bool ignored = y == a.ignore_index;
+  const double eps = a.smoothing, qo = eps / double(C), qy = 1 - eps;
+  if (a.grad) {
+    const double sc = double(reinterpret_cast<const float*>(a.scale)[row]);
+    float* g = reinterpret_cast<float*>(a.grad) + row * C;
+    if (ignored) {
+      std::fill(g, g + C, 0.0f);
+      return;
+    }
+    const P f = P(float(sc / s)), o = P(float(sc * qo));
+    for (j = 0; j + L <= C; j += L) vec::store(g + j, vec::load(ex + j) * f - o);
+    for (; j < C; ++j) g[j] = float(sc * (double(ex[j]) / s - qo));
+    g[y] = float(sc * (double(ex[y]) / s - qo - qy));
+    return;
+  }
+  const double loss = ignored ? 0.0 : -(qy * (double(x[y]) - lse) + qo * (sx - double(C) * lse));
+  reinterpret_cast<float*>(a.loss)[row] = float(loss);
+  if (a.wrow) reinterpret_cast<float*>(a.wrow)[row] = ignored ? 0.0f : 1.0f;
+}
+
+// One row: x[c * inner] for c < C. Accumulates in double (rows are short; stability first).
+// q and ex are scratch of C doubles.
+template <typename T>
+void ce_row(const CrossEntropyArgs& a, int64_t o, int64_t j, double* q, double* ex) {
   const int64_t C = a.C, inner = a.inner, base = o * C * inner + j, row = o * inner + j;
   const T* x = reinterpret_cast<const T*>(a.logits) + base;
   const T* w = reinterpret_cast<const T*>(a.weight);
   double mx = -INFINITY;
   for (int64_t c = 0; c < C; ++c) mx = std::max(mx, double(x[c * inner]));
   if (!std::isfinite(mx)) mx = 0;
-  double s = 0;
-  for (int64_t c = 0; c < C; ++c) s += std::exp(double(x[c * inner]) - mx);
+  const double s = exp_row(x, inner, mx, C, ex);
   const double lse = mx + std::log(s);
   // The row's target distribution q (weights folded in) and its total.
   double qsum = 0, wy = 0;
@@ -41,8 +141,7 @@ void ce_row(const CrossEntropyArgs& a, int64_t o, int64_t j, double* q) {
   if (a.grad) {
     const double sc = double(reinterpret_cast<const T*>(a.scale)[row]);
     T* g = reinterpret_cast<T*>(a.grad) + base;
-    for (int64_t c = 0; c < C; ++c)
-      g[c * inner] = T(sc * (std::exp(double(x[c * inner]) - lse) * qsum - q[c]));
+    for (int64_t c = 0; c < C; ++c) g[c * inner] = T(sc * (ex[c] / s * qsum - q[c]));
     return;
   }
   double loss = 0;
@@ -60,8 +159,15 @@ void cross_entropy_kernel(DType dtype, const CrossEntropyArgs& a) {
     const int64_t rows = a.outer * a.inner;
     const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, a.C));
     parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
-      std::vector<double> q(size_t(a.C));
-      for (int64_t r = b; r < e; ++r) ce_row<T>(a, r / a.inner, r % a.inner, q.data());
+      if constexpr (std::is_same_v<T, float>) {
+        if (a.inner == 1 && a.target && !a.weight) {
+          std::vector<float> ex(size_t(a.C) + 64);
+          for (int64_t r = b; r < e; ++r) ce_row_f32(a, r, ex.data());
+          return;
+        }
+      }
+      std::vector<double> q(2 * size_t(a.C));
+      for (int64_t r = b; r < e; ++r) ce_row<T>(a, r / a.inner, r % a.inner, q.data(), q.data() + a.C);
     });
   });
 }
