@@ -412,3 +412,17 @@ def test_packed_matches_torch():
     np.testing.assert_allclose(_np(xg.grad), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
     for n, p in m_t.named_parameters():
         np.testing.assert_allclose(_np(getattr(m_g, n).grad), p.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_torch_import_path_nn_utils_rnn():
+    """PyTorch code imports the packing helpers from torch.nn.utils.rnn: the same path works."""
+    from tinygrad_ext.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence, pad_sequence
+    assert pad_sequence is rnn_utils.pad_sequence and PackedSequence is rnn_utils.PackedSequence
+    assert nn.utils.rnn.pack_padded_sequence is pack_padded_sequence
+    seqs = [tgx.tensor([[1.0], [2.0], [3.0]]), tgx.tensor([[4.0]])]
+    padded = pad_sequence(seqs, batch_first=True)
+    packed = pack_padded_sequence(padded, [3, 1], batch_first=True)
+    out, lens = pad_packed_sequence(packed, batch_first=True)
+    np.testing.assert_array_equal(out.numpy()[..., 0], [[1, 2, 3], [4, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(lens), [3, 1])
+    assert callable(nn.utils.clip_grad_norm_)

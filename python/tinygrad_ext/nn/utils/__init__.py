@@ -1,11 +1,12 @@
-"""nn.utils: gradient clipping and flat parameter vectors (torch.nn.utils)."""
+"""nn.utils: gradient clipping and flat parameter vectors (torch.nn.utils); nn.utils.rnn is
+tinygrad_ext.utils.rnn under the name PyTorch code imports it by."""
 
 from __future__ import annotations
 
 import math
 
-from .. import _C
-from ..autograd.grad_mode import no_grad
+from ... import _C
+from ...autograd.grad_mode import no_grad
 
 Tensor = _C.Tensor
 
@@ -78,3 +79,6 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
             n = p.numel()
             p.copy_(vec[pointer : pointer + n].reshape(tuple(p.shape)))
             pointer += n
+
+
+from . import rnn  # noqa: E402  (torch.nn.utils.rnn's path: pad_sequence, pack_padded_sequence, ...)
