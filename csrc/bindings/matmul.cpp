@@ -121,6 +121,14 @@ void init_matmul(py::module_& m) {
       return maybe_nogil(work_of(y, z), [&] { return fn(x, y, z, be, al); });
     };
   };
+  m.def("linear", [](py::handle input, py::handle weight, py::handle bias, const std::string& act) {
+        Tensor x = to_tensor_arg(input, "linear"), w = to_tensor_arg(weight, "linear");
+        Tensor b = bias.is_none() ? nullptr : to_tensor_arg(bias, "linear");
+        return maybe_nogil(work_of(x, w), [&] { return ops::linear(x, w, b, act); });
+      }, py::arg("input").none(false), py::arg("weight").none(false), py::arg("bias") = py::none(),
+      py::arg("activation") = "none",
+      "act(input @ weight.T + bias) for 2-D input in one GEMM (bias and relu fused into its "
+      "epilogue); F.linear's fast path. activation: 'none' or 'relu'.");
   auto addmm_fn = addmm("addmm", &ops::addmm);
   auto baddbmm_fn = addmm("baddbmm", &ops::baddbmm);
   m.def("addmm", addmm_fn, py::arg("input").none(false), py::arg("mat1").none(false),

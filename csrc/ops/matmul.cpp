@@ -347,6 +347,65 @@ Tensor addmm_impl(const Tensor& input, const Tensor& m1, const Tensor& m2, const
 }
 }  // namespace
 
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const std::string& activation) {
+  const char* op = "linear";
+  TGX_CHECK(activation == "none" || activation == "relu", ValueError, "[", op,
+            "] activation must be 'none' or 'relu', got '", activation, "'");
+  TGX_CHECK(input->ndim() == 2 && weight->ndim() == 2, ValueError, "[", op,
+            "] the fused form needs a 2-D input and weight, got ", input->shape, " and ", weight->shape);
+  const int64_t m = input->shape[0], k = input->shape[1], n = weight->shape[0];
+  TGX_CHECK(weight->shape[1] == k, ValueError, "[", op, "] input shape ", input->shape,
+            " and weight shape ", weight->shape, " do not match (in_features = ", weight->shape[1], ")");
+  TGX_CHECK(!bias || (bias->ndim() == 1 && bias->shape[0] == n), ValueError, "[", op,
+            "] bias must have shape (", n, "), got ", bias ? bias->shape : Shape{});
+  const DType dt = bias ? gemm_dtype({input.get(), weight.get(), bias.get()}, op)
+                        : gemm_dtype({input.get(), weight.get()}, op);
+  const bool relu = activation == "relu";
+  Tensor x = to_dtype(input, dt), w = to_dtype(weight, dt), b = bias ? to_dtype(bias, dt) : nullptr;
+  Tensor c = empty({m, n}, dt);
+  {
+    autograd::GradModeGuard no_grad(false);
+    autograd::FwGradDisabledGuard pause;
+    Tensor bc = b ? contiguous(b) : nullptr;
+    GemmArgs g;
+    g.m = m, g.n = n, g.k = k;
+    g.a = x->raw(), g.rsa = x->strides[0], g.csa = x->strides[1];
+    g.b = w->raw(), g.rsb = w->strides[1], g.csb = w->strides[0];  // B = weight^T
+    g.c = c->raw(), g.rsc = n, g.csc = 1;
+    g.bias = bc ? bc->raw() : nullptr;
+    g.act = relu ? GemmArgs::kRelu : GemmArgs::kNone;
+    if (m && n) TGX_KERNEL(gemm_kernel)(dt, g, kOne, kZero);
+  }
+  if (!is_floating(dt) || !autograd::needs_record({&x, &w, &b})) return c;
+  // z = x W^T + b, out = relu(z): gz = g where out > 0; grads gz W, gz^T x (in W's own layout,
+  // see matmul_vjp), sum(gz, 0). Written with ops, so they differentiate again.
+  auto gate = [relu](const Tensor& g, const Tensor& out) {
+    return relu ? where(binary(BinaryOp::Gt, out, scalar_tensor(kZero)), g, scalar_tensor(kZero)) : g;
+  };
+  TensorList save = {x, w};
+  if (relu) save.push_back(c);
+  autograd::record(relu ? "LinearReluBackward0" : "AddmmBackward0", {x, w, b}, {c}, save,
+      [gate, relu](const TensorList& g, const TensorList& s, const Needs& needs) {
+        const Tensor &x = s[0], &w = s[1];
+        const Tensor gz = gate(g[0], relu ? s[2] : nullptr);
+        TensorList r(3);
+        if (needs[0]) r[0] = matmul(gz, w);
+        if (needs[1])
+          r[1] = transposed_layout(w) ? matrix_transpose(matmul(matrix_transpose(x), gz))
+                                      : matmul(matrix_transpose(gz), x);
+        if (needs[2]) r[2] = sum(gz, {0});
+        return r;
+      },
+      [gate](const TensorList& t, const TensorList& in, const TensorList& outs) {
+        Tensor tz = add_terms(t[0] ? matmul(t[0], matrix_transpose(in[1])) : nullptr,
+                              t[1] ? matmul(in[0], matrix_transpose(t[1])) : nullptr);
+        if (t[2]) tz = binary(BinaryOp::Add, tz ? tz : autograd::zeros_like(outs[0]), t[2]);
+        return TensorList{gate(tz, outs[0])};
+      });
+  return c;
+}
+
 Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
              const Scalar& alpha) {
   TGX_CHECK(mat1->ndim() == 2 && mat2->ndim() == 2, ValueError,

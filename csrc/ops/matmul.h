@@ -18,6 +18,11 @@ Tensor mv(const Tensor& a, const Tensor& v);
 Tensor outer(const Tensor& a, const Tensor& b);
 // beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape. beta == 0
 // ignores input (nan in it does not propagate), as PyTorch.
+// F.linear's fused form for 2-D input: act(input @ weight^T + bias) in one GEMM whose epilogue
+// adds the bias and applies the activation ("none" or "relu") as C is written. bias may be null.
+// One autograd node (AddmmBackward0, or LinearReluBackward0 with the relu).
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const std::string& activation);
 Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
              const Scalar& alpha);
 Tensor baddbmm(const Tensor& input, const Tensor& b1, const Tensor& b2, const Scalar& beta,

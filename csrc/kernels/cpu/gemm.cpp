@@ -52,6 +52,8 @@ template <typename T> struct Tile {
   int64_t rsc = 0, csc = 0;
   int mr = 0, nr = 0;
   T alpha = T(1), beta = T(0);
+  const T* bias = nullptr;  // the tile's first column's bias (last K block only), or null
+  int act = GemmArgs::kNone;   // applied with the bias, on the last K block only
 };
 
 // The micro-kernels of one CPU and their blocking. fn[h][w][e]: h = 1 for tiles of at most
@@ -80,16 +82,35 @@ void set_kernels(Kernel<T>& k) {
 
 // C[i, j] = alpha * acc[i * ld + j] + beta * C[i, j] for the valid mr x nr part of a tile.
 template <typename T>
+inline T epilogue(T x, const T* bias, int j, int act) {
+  if (bias) x += bias[j];
+  return act == GemmArgs::kRelu && x < T(0) ? T(0) : x;  // nan stays nan
+}
+template <typename T>
 inline void store_tile(const T* acc, int ld, const Tile<T>& t) {
   for (int i = 0; i < t.mr; ++i) {
     T* ci = t.c + i * t.rsc;
     if (t.beta == T(0)) {
-      for (int j = 0; j < t.nr; ++j) ci[j * t.csc] = t.alpha * acc[i * ld + j];
+      for (int j = 0; j < t.nr; ++j) ci[j * t.csc] = epilogue(t.alpha * acc[i * ld + j], t.bias, j, t.act);
     } else {
       for (int j = 0; j < t.nr; ++j)
-        ci[j * t.csc] = t.alpha * acc[i * ld + j] + t.beta * ci[j * t.csc];
+        ci[j * t.csc] = epilogue(t.alpha * acc[i * ld + j] + t.beta * ci[j * t.csc], t.bias, j, t.act);
     }
   }
+}
+
+// The epilogue as a pass over C, for the paths that do not fuse it (GEMV, integers, k == 0).
+template <typename T>
+void epilogue_pass(const GemmArgs& g) {
+  if (!g.bias && g.act == GemmArgs::kNone) return;
+  const T* bias = static_cast<const T*>(g.bias);
+  T* C = static_cast<T*>(g.c);
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) {
+      T& c = C[i * g.rsc + j * g.csc];
+      if (bias) c += bias[j];
+      if (g.act == GemmArgs::kRelu && c < T(0)) c = T(0);
+    }
 }
 
 // Portable micro-kernel: a fixed-size accumulator the compiler keeps in (SSE) registers.
@@ -395,6 +416,8 @@ void gemm_serial(const Kernel<T>& K, const GemmArgs& g, T alpha, T beta) {
       const int64_t kc = std::min(KC, k - pc);
       t.kc = kc;
       t.beta = pc == 0 ? beta : T(1);
+      const bool last = pc + kc == k;
+      t.act = last ? g.act : GemmArgs::kNone;
       const T* bblock = B + pc * g.rsb + jc * g.csb;
       if (packb) pack_b(NR, nc, kc, bblock, g.rsb, g.csb, bbuf);
       for (int64_t ic = 0; ic < m; ic += MC) {
@@ -419,6 +442,7 @@ void gemm_serial(const Kernel<T>& K, const GemmArgs& g, T alpha, T beta) {
               t.a = ablock + ir * g.rsa, t.ars = g.rsa, t.aks = g.csa;
             }
             t.c = C + (ic + ir) * g.rsc + (jc + jr) * g.csc;
+            t.bias = last && g.bias ? static_cast<const T*>(g.bias) + jc + jr : nullptr;
             fn(t);
           }
         }
@@ -447,12 +471,16 @@ template <typename T>
 void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
   const int64_t m = g.m, n = g.n, k = g.k;
   if (m == 0 || n == 0) return;
-  if (k == 0 || alpha == T(0)) return scale_c(g, beta);
+  if (k == 0 || alpha == T(0)) {
+    scale_c(g, beta);
+    return epilogue_pass<T>(g);
+  }
   const T* A = static_cast<const T*>(g.a);
   const T* B = static_cast<const T*>(g.b);
   T* C = static_cast<T*>(g.c);
-  if (n == 1 && gemv(m, k, A, g.rsa, g.csa, B, g.rsb, C, g.rsc, alpha, beta)) return;
-  if (m == 1 && gemv(n, k, B, g.csb, g.rsb, A, g.csa, C, g.csc, alpha, beta)) return;
+  if ((n == 1 && gemv(m, k, A, g.rsa, g.csa, B, g.rsb, C, g.rsc, alpha, beta)) ||
+      (m == 1 && gemv(n, k, B, g.csb, g.rsb, A, g.csa, C, g.csc, alpha, beta)))
+    return epilogue_pass<T>(g);
 
   const Kernel<T>& K = select_kernel<T>();
   const double macs = double(m) * double(n) * double(k);
@@ -474,6 +502,7 @@ void gemm_blocked(const GemmArgs& g, T alpha, T beta) {
       s.a = A + i0 * g.rsa;
       s.b = B + j0 * g.csb;
       s.c = C + i0 * g.rsc + j0 * g.csc;
+      if (g.bias) s.bias = static_cast<const T*>(g.bias) + j0;
       gemm_serial(K, s, alpha, beta);
     }
   });
@@ -519,6 +548,7 @@ void gemm_kernel(DType dtype, const GemmArgs& g, const Scalar& alpha, const Scal
       gemm_blocked<T>(g, alpha.to<T>(), beta.to<T>());
     } else {
       gemm_integer<T>(g, alpha.to<T>(), beta.to<T>());
+      epilogue_pass<T>(g);
     }
   });
 }

@@ -3,6 +3,8 @@
 // float32/float64 use a BLIS-style blocked GEMM (packed MRxKC / KCxNR panels, register-blocked
 // micro-kernel, threads over the tile grid); integer dtypes use a simple correct loop.
 // beta == 0 means C is write-only (its old contents, even nan, are ignored), as in BLAS.
+// An optional epilogue adds a bias per column and applies relu (nn.Linear, keras Dense): fused
+// into the micro-kernel's last store of each tile, a pass over C on the other paths.
 #pragma once
 #include <cstdint>
 
@@ -19,6 +21,11 @@ struct GemmArgs {
   int64_t rsb = 0, csb = 0;  // B is k x n
   void* c = nullptr;
   int64_t rsc = 0, csc = 0;  // C is m x n
+  // Epilogue, applied as C is written: C = act(alpha * A * B + beta * C + bias), bias[j] per
+  // column (contiguous, C's dtype) or null; act: kNone or kRelu (relu keeps nan, as relu does).
+  enum Act : int { kNone = 0, kRelu = 1 };
+  const void* bias = nullptr;
+  int act = kNone;
 };
 
 }  // namespace tgx

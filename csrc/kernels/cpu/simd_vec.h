@@ -38,6 +38,7 @@ struct Avx2F {
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V relu(V x) { return _mm256_max_ps(zero(), x); }  // max(0, nan) = nan
   static T sum(V v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -61,6 +62,7 @@ struct Avx2D {
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V relu(V x) { return _mm256_max_pd(zero(), x); }
   static T sum(V v) {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
@@ -90,6 +92,7 @@ struct Avx512F {
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V relu(V x) { return _mm512_max_ps(zero(), x); }
   static T sum(V v) { return _mm512_reduce_add_ps(v); }
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
   static M mask(int n) { return n >= L ? M(0xFFFF) : n <= 0 ? M(0) : M((1u << n) - 1); }
@@ -109,6 +112,7 @@ struct Avx512D {
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static V relu(V x) { return _mm512_max_pd(zero(), x); }
   static T sum(V v) { return _mm512_reduce_add_pd(v); }
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
   static M mask(int n) { return n >= L ? M(0xFF) : n <= 0 ? M(0) : M((1u << n) - 1); }

@@ -45,6 +45,10 @@ ACTIVATIONS = {
 }
 
 
+# Activations the GEMM epilogue applies itself (Dense's fast path).
+_FUSED_ACTIVATIONS = {ACTIVATIONS["linear"]: "none", ACTIVATIONS[None]: "none", F.relu: "relu"}
+
+
 def get_activation(act):
     if callable(act):
         return act
@@ -223,6 +227,12 @@ class Dense(Layer):
         return out + self.bias if self.bias is not None else out
 
     def forward(self, x):
+        if not self.built:
+            self.build(tuple(x.shape[1:]))
+        fused = _FUSED_ACTIVATIONS.get(self.activation)
+        if fused is not None and x.dim() == 2:
+            # one GEMM with the bias and relu in its epilogue (kernel.t() is a view: no copy)
+            return _C.linear(x, self.kernel.t(), self.bias, fused)
         return self.activation(self.pre_activation(x))
 
     def extra_repr(self) -> str:
