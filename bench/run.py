@@ -225,7 +225,24 @@ def matmul_cases(quick):
     if hasattr(tgx.Tensor, "permute") or hasattr(tgx, "transpose"):
         cases += [_mm_case("A^T@B", "n=512", (512, 512), (512, 512), ta_=True),
                   _mm_case("A@B^T", "n=512", (512, 512), (512, 512), tb_=True)]
+    cases += [_linear_relu_case(32, 64, 128), _linear_relu_case(32, 128, 10),
+              _linear_relu_case(256, 512, 512)]
     return cases
+
+
+def _linear_relu_case(m, k, n):
+    """relu(x @ W^T + b), nn.Linear + ReLU's forward: tgx's GEMM adds the bias and applies relu
+    as it stores C (_C.linear); NumPy and torch run the product, the add and the relu."""
+    def make():
+        x, w, b = _rand((m, k), seed=1), _rand((n, k), seed=2), _rand((n,), seed=3)
+        tx, tw, tb = tgx.tensor(x), tgx.tensor(w), tgx.tensor(b)
+        fns = {"tgx": lambda: tgx._C.linear(tx, tw, tb, "relu"),
+               "numpy": lambda: np.maximum(x @ w.T + b, 0)}
+        if torch is not None:
+            px, pw, pb = _t(x), _t(w), _t(b)
+            fns["torch"] = lambda: torch.relu(torch.nn.functional.linear(px, pw, pb))
+        return fns
+    return Case("linear+relu forward", f"{m}x{k}@{k}x{n}", make, 2.0 * m * n * k, "GFLOP/s")
 
 
 def reduction_cases(quick):
