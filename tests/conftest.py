@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -105,3 +107,25 @@ def to_numpy(t) -> np.ndarray:
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# The kernel paths a sweep script runs on: this process's default, the AVX2 GEMM forced on an
+# AVX-512 CPU, and the portable build's kernels (see kernels/dispatch.h).
+KERNEL_ENVS = [{}, {"TGX_GEMM_NO_AVX512": "1"}, {"TGX_FORCE_PORTABLE": "1"}]
+KERNEL_ENV_IDS = ["default", "avx2", "portable"]
+
+
+def run_sweep(script: str, env: dict) -> None:
+    """Runs a self-checking script (it asserts, then prints "ok"): here when env is empty (the
+    thread count restored afterwards), else in a subprocess with env added to the environment."""
+    if not env:
+        old = tgx.get_num_threads()
+        try:
+            exec(compile(script, "<sweep>", "exec"), {})
+        finally:
+            tgx.set_num_threads(old)
+        return
+    full = dict(os.environ, **env)
+    full["PYTHONPATH"] = os.pathsep.join(sys.path)
+    r = subprocess.run([sys.executable, "-c", script], env=full, capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

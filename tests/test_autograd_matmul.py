@@ -136,8 +136,8 @@ def test_transposed_operand_grads_keep_their_layout():
     """A weight used as w.t() (nn.Linear) gets its gradient computed as (g^T @ x)^T, as PyTorch
     does, so the leaf's .grad arrives contiguous (kept, not copied); values and second
     derivatives are unchanged."""
-    from tinygrad_ext import nn
     import tinygrad_ext.nn.functional as F
+    from tinygrad_ext import nn
     lin = nn.Linear(7, 5).to(tgx.float64)
     x = t64(RNG.standard_normal((6, 7)), True)
     y = lin(x)

@@ -3,14 +3,11 @@ applies relu): forward against NumPy float64 over every kernel path (tile classe
 thread split, GEMV, integers, k = 0, the AVX2 and portable kernels), gradcheck / gradgradcheck /
 jvp, PyTorch parity when installed, its users (F.linear, keras Dense) and its errors."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import tinygrad_ext as tgx
 import tinygrad_ext.nn.functional as F
+from conftest import KERNEL_ENV_IDS, KERNEL_ENVS, run_sweep
 from tinygrad_ext import _C, keras
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
@@ -50,20 +47,9 @@ print("ok")
 """
 
 
-@pytest.mark.parametrize("env", [{}, {"TGX_GEMM_NO_AVX512": "1"}, {"TGX_FORCE_PORTABLE": "1"}],
-                         ids=["default", "avx2", "portable"])
+@pytest.mark.parametrize("env", KERNEL_ENVS, ids=KERNEL_ENV_IDS)
 def test_forward_matches_float64_on_every_kernel_path(env):
-    if not env:
-        old = tgx.get_num_threads()
-        try:
-            exec(compile(SWEEP, "SWEEP", "exec"), {})
-        finally:
-            tgx.set_num_threads(old)
-        return
-    full = dict(os.environ, **env)
-    full["PYTHONPATH"] = os.pathsep.join(sys.path)
-    r = subprocess.run([sys.executable, "-c", SWEEP], env=full, capture_output=True, text=True)
-    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+    run_sweep(SWEEP, env)
 
 
 def test_integer_and_nan():

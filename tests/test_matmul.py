@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 import tinygrad_ext as tgx
+from conftest import KERNEL_ENV_IDS, KERNEL_ENVS, run_sweep
 
 RNG = np.random.default_rng(1234)
 FLOATS = [np.float32, np.float64]
@@ -466,13 +467,6 @@ print("ok")
 """
 
 
-@pytest.mark.parametrize("env", [{}, {"TGX_GEMM_NO_AVX512": "1"}, {"TGX_FORCE_PORTABLE": "1"}],
-                         ids=["default", "avx2", "portable"])
+@pytest.mark.parametrize("env", KERNEL_ENVS, ids=KERNEL_ENV_IDS)
 def test_tile_edge_classes(env):
-    if not env:
-        exec(compile(TILE_SCRIPT, "TILE_SCRIPT", "exec"), {})
-        return
-    full = dict(os.environ, **env)
-    full["PYTHONPATH"] = os.pathsep.join(sys.path)
-    r = subprocess.run([sys.executable, "-c", TILE_SCRIPT], env=full, capture_output=True, text=True)
-    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+    run_sweep(TILE_SCRIPT, env)

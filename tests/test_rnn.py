@@ -416,7 +416,12 @@ def test_packed_matches_torch():
 
 def test_torch_import_path_nn_utils_rnn():
     """PyTorch code imports the packing helpers from torch.nn.utils.rnn: the same path works."""
-    from tinygrad_ext.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence, pad_sequence
+    from tinygrad_ext.nn.utils.rnn import (
+        PackedSequence,
+        pack_padded_sequence,
+        pad_packed_sequence,
+        pad_sequence,
+    )
     assert pad_sequence is rnn_utils.pad_sequence and PackedSequence is rnn_utils.PackedSequence
     assert nn.utils.rnn.pack_padded_sequence is pack_padded_sequence
     seqs = [tgx.tensor([[1.0], [2.0], [3.0]]), tgx.tensor([[4.0]])]

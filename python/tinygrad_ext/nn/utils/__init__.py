@@ -81,4 +81,4 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
             pointer += n
 
 
-from . import rnn  # noqa: E402  (torch.nn.utils.rnn's path: pad_sequence, pack_padded_sequence, ...)
+from . import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: pad_sequence, pack_padded_sequence, ...)
