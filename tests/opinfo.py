@@ -391,8 +391,10 @@ def _sum_dtype(x):  # PyTorch: integer and bool sums accumulate in int64
     return np.int64 if x.dtype.kind in "biu" else None
 
 
+# float32 sums of the 1e5-element sample: the rounding error of any summation order scales with
+# sum(|x|) (~5e4), not with the (cancelling) result, so the absolute tolerance is set by that.
 reduction("sum", lambda x, axis, keepdims: np.sum(x, axis, dtype=_sum_dtype(x), keepdims=keepdims),
-          tols={"float32": (1e-5, 1e-5)})
+          tols={"float32": (1e-5, 1e-3)})
 reduction("prod", lambda x, axis, keepdims: np.prod(x, axis, dtype=_sum_dtype(x), keepdims=keepdims),
           domain=(0.5, 1.5), tols={"float32": (1e-5, 1e-6)},
           multi_dim=False)  # torch.prod takes one dim
