@@ -153,3 +153,15 @@ def test_errors():
         _C.linear(x, w, tgx.ones(3))
     with pytest.raises(ValueError, match=r"\[linear\] the fused form needs a 2-D input"):
         _C.linear(tgx.ones(2, 2, 3), w)
+
+
+def test_f_linear_broadcast_bias_and_keras_on_numpy():
+    """Biases PyTorch broadcasts ((), (1,), (1, n)) keep working through F.linear; keras Dense
+    still takes a NumPy array directly."""
+    x = tgx.tensor(np.ones((3, 4), np.float32))
+    w = tgx.tensor(np.ones((5, 4), np.float32))
+    for b in (np.float32(2.0), np.full(1, 2.0, np.float32), np.full((1, 5), 2.0, np.float32)):
+        np.testing.assert_array_equal(F.linear(x, w, tgx.tensor(b)).numpy(), np.full((3, 5), 6.0))
+    layer = keras.layers.Dense(4, activation="relu")
+    out = layer(np.ones((2, 3), np.float32))
+    assert tuple(out.shape) == (2, 4)

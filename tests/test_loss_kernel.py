@@ -265,3 +265,25 @@ def test_float32_vector_rows_match_float64_reference(C, eps):
         ref64.backward(t64(g))
         np.testing.assert_allclose(xt.grad.numpy(), x64.grad.numpy(), rtol=2e-5, atol=2e-6)
         assert np.all(xt.grad.numpy()[1] == 0)  # the ignored row
+
+
+def test_float32_rows_with_masked_logits():
+    """-inf and finfo.min logits (masking): no nan from 0 * -inf or from an overflowing sum."""
+    x = np.array([[0.0, -np.inf, 1.0, 2.0]], np.float32)
+    for eps in (0.0, 0.1):
+        got = _C.cross_entropy(tgx.tensor(x), idx([2]), label_smoothing=eps).numpy()
+        if eps == 0:  # -log_softmax at the target (the -inf class has weight 0: no 0 * -inf)
+            np.testing.assert_allclose(got, -np_log_softmax(x.astype(np.float64), 1)[0, 2], rtol=1e-6)
+        else:  # the smoothing term weighs the -inf logit: +inf, as torch and the float64 path give
+            assert got == np.inf
+    X = np.zeros((2, 64), np.float32)
+    X[:, 40:] = np.finfo(np.float32).min
+    for eps in (0.0, 0.2):
+        got = _C.cross_entropy(tgx.tensor(X), idx([3, 7]), label_smoothing=eps).numpy()
+        ref = np_cross_entropy(X.astype(np.float64), np.array([3, 7]), eps=eps)
+        np.testing.assert_allclose(got, ref, rtol=1e-6)
+    # large logits with smoothing: sum(x) accumulates in double
+    Y = (RNG.standard_normal((2, 4097)) - 3e4).astype(np.float32)
+    got = _C.cross_entropy(tgx.tensor(Y), idx([5, 9]), label_smoothing=0.2).numpy()
+    ref = np_cross_entropy(Y.astype(np.float64), np.array([5, 9]), eps=0.2)
+    np.testing.assert_allclose(got, ref, rtol=1e-6)

@@ -39,7 +39,8 @@ double exp_row(const T* x, int64_t inner, double mx, int64_t C, double* ex) {
 
 // The common case in vector passes: float32 logits with the classes contiguous (inner == 1),
 // class-index targets, no class weights. Then q = eps / C everywhere plus 1 - eps at the
-// target, so loss = -((1 - eps)(x_y - lse) + eps / C (sum(x) - C lse)) and the gradient is
+// target, so loss = -((1 - eps)(x_y - lse) + eps / C (sum(x) - C lse)) (each term only when
+// its weight is not 0; sum(x) in double) and the gradient is
 // scale (e^(x - lse) - eps / C) minus scale (1 - eps) at the target. ex: scratch of C floats.
 void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
   using P = vec::PackF;
@@ -57,35 +58,26 @@ void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
   for (; j < C; ++j) mx = x[j] > mx ? x[j] : mx;
   if (!std::isfinite(mx)) mx = 0;
   const P shift = P(mx);
-  double s = 0, sx = 0;
+  double s = 0;
   for (int64_t b = 0; b < C; b += kFlush) {
     const int64_t e = std::min(C, b + kFlush);
-    P se(0.0f), sv(0.0f);
+    P se(0.0f);
     for (j = b; j < e; j += L) {
       const int64_t n = std::min(L, e - j);
-      P xv;
       if (n == L) {
-        xv = vec::load(x + j);
+        const P ev = vec::exp(vec::load(x + j) - shift);
+        vec::store(ex + j, ev);
+        se = se + ev;
       } else {  // the tail through a padded buffer: e^-inf adds 0
         for (int64_t k = 0; k < L; ++k) bi[k] = k < n ? x[j + k] : -INFINITY;
-        xv = vec::load(bi);
-        for (int64_t k = n; k < L; ++k) bi[k] = 0;
-        sv = sv + vec::load(bi);
-      }
-      const P ev = vec::exp(xv - shift);
-      if (n == L) {
-        vec::store(ex + j, ev);
-        sv = sv + xv;
-      } else {
+        const P ev = vec::exp(vec::load(bi) - shift);
         vec::store(buf, ev);
         for (int64_t k = 0; k < n; ++k) ex[j + k] = buf[k];
+        se = se + ev;
       }
-      se = se + ev;
     }
     vec::store(buf, se);
     for (int64_t k = 0; k < L; ++k) s += double(buf[k]);
-    vec::store(buf, sv);
-    for (int64_t k = 0; k < L; ++k) sx += double(buf[k]);
   }
   const double lse = double(mx) + std::log(s);
   const int64_t y = a.target[row];
@@ -104,7 +96,17 @@ void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
     g[y] = float(sc * (double(ex[y]) / s - qo - qy));
     return;
   }
-  const double loss = ignored ? 0.0 : -(qy * (double(x[y]) - lse) + qo * (sx - double(C) * lse));
+  // Terms with a zero weight are left out, as q = 0 entries are (a -inf logit is no nan).
+  double loss = 0;
+  if (!ignored && qy != 0) loss -= qy * (double(x[y]) - lse);
+  if (!ignored && qo != 0) {  // sum(x) in double: float lanes lose digits or overflow
+    double sx[4] = {0, 0, 0, 0};
+    j = 0;
+    for (; j + 4 <= C; j += 4)
+      for (int k = 0; k < 4; ++k) sx[k] += double(x[j + k]);
+    for (; j < C; ++j) sx[0] += double(x[j]);
+    loss -= qo * ((sx[0] + sx[1]) + (sx[2] + sx[3]) - double(C) * lse);
+  }
   reinterpret_cast<float*>(a.loss)[row] = float(loss);
   if (a.wrow) reinterpret_cast<float*>(a.wrow)[row] = ignored ? 0.0f : 1.0f;
 }

@@ -230,7 +230,7 @@ class Dense(Layer):
         if not self.built:
             self.build(tuple(x.shape[1:]))
         fused = _FUSED_ACTIVATIONS.get(self.activation)
-        if fused is not None and x.dim() == 2:
+        if fused is not None and isinstance(x, _C.Tensor) and x.dim() == 2:
             # one GEMM with the bias and relu in its epilogue (kernel.t() is a view: no copy)
             return _C.linear(x, self.kernel.t(), self.bias, fused)
         return self.activation(self.pre_activation(x))
