@@ -499,6 +499,33 @@ add(OpInfo("__matmul__", lambda L, a, b: a @ b, np.matmul, dtypes=FLOAT,
            tols=_MM_TOLS))
 
 
+
+# ---- fused linear: F.linear (one GEMM, the bias in its epilogue) and _C.linear with relu --------
+def _linear_samples(info, dtype, rng):
+    # tile classes of the micro-kernels (rows/cols around MR/2, MR, NR/2, NR), empty batches
+    for m, k, n in ((5, 3, 4), (1, 7, 1), (9, 17, 10), (33, 19, 40), (4, 300, 3), (0, 3, 4),
+                    (4, 0, 3)):
+        yield Sample((rand(rng, (m, k), dtype), rand(rng, (n, k), dtype), rand(rng, (n,), dtype)),
+                     desc=f"({m}, {k}) x ({n}, {k})^T")
+    for layout in ("transpose", "strided", "flip"):
+        yield Sample((rand(rng, (7, 6), dtype), rand(rng, (5, 6), dtype), rand(rng, (5,), dtype)),
+                     desc=layout, layout=layout)
+
+
+def _linear_ref(x, w, b, relu=False):
+    z = x @ w.T + b
+    return np.maximum(z, 0) if relu else z
+
+
+add(OpInfo("nn.functional.linear", lambda L, x, w, b: L.nn.functional.linear(x, w, b), _linear_ref,
+           dtypes=FLOAT, sample_fn=_linear_samples, available=("matmul",), kind="matmul",
+           special=False, tols=_MM_TOLS))
+add(OpInfo("linear_relu", lambda L, x, w, b: L._C.linear(x, w, b, "relu"),
+           lambda x, w, b: _linear_ref(x, w, b, relu=True), dtypes=FLOAT,
+           sample_fn=_linear_samples, available=("matmul",), kind="matmul", special=False,
+           tols=_MM_TOLS,
+           torch_op=lambda L, x, w, b: L.relu(L.nn.functional.linear(x, w, b))))
+
 # ---- shape / view ops ---------------------------------------------------------------------------
 def _shape_samples(cases):
     def gen(info, dtype, rng):
