@@ -667,7 +667,9 @@ def results_md(info, md_table, png, targets_table=None):
                   "Ratios are other library's time / tgx's time (> 1: tgx faster).", "",
                   targets_table, ""]
     if png:
-        lines += [f"![GEMM GFLOP/s vs n]({Path(png).name})", ""]
+        # the PNG is a local artifact (gitignored): named, not embedded, so no link breaks
+        lines += [f"GEMM GFLOP/s against n is plotted in `bench/{Path(png).name}` by each run "
+                  "(matplotlib; not committed).", ""]
     return "\n".join(lines)
 
 
