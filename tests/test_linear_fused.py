@@ -165,3 +165,14 @@ def test_f_linear_broadcast_bias_and_keras_on_numpy():
     layer = keras.layers.Dense(4, activation="relu")
     out = layer(np.ones((2, 3), np.float32))
     assert tuple(out.shape) == (2, 4)
+
+    class Halve:  # an unhashable callable activation takes the unfused path
+        __hash__ = None
+
+        def __call__(self, t):
+            return t * 0.5
+
+    layer = keras.layers.Dense(4, activation=Halve())
+    ones = tgx.tensor(np.ones((2, 3), np.float32))
+    np.testing.assert_allclose(layer(ones).detach().numpy(),
+                               0.5 * layer.pre_activation(ones).detach().numpy(), rtol=1e-6)

@@ -45,8 +45,9 @@ ACTIVATIONS = {
 }
 
 
-# Activations the GEMM epilogue applies itself (Dense's fast path).
-_FUSED_ACTIVATIONS = {ACTIVATIONS["linear"]: "none", ACTIVATIONS[None]: "none", F.relu: "relu"}
+# Activations the GEMM epilogue applies itself (Dense's fast path), matched by identity (a
+# user's activation need not be hashable).
+_FUSED_ACTIVATIONS = ((ACTIVATIONS["linear"], "none"), (ACTIVATIONS[None], "none"), (F.relu, "relu"))
 
 
 def get_activation(act):
@@ -229,7 +230,7 @@ class Dense(Layer):
     def forward(self, x):
         if not self.built:
             self.build(tuple(x.shape[1:]))
-        fused = _FUSED_ACTIVATIONS.get(self.activation)
+        fused = next((name for fn, name in _FUSED_ACTIVATIONS if fn is self.activation), None)
         if fused is not None and isinstance(x, _C.Tensor) and x.dim() == 2:
             # one GEMM with the bias and relu in its epilogue (kernel.t() is a view: no copy)
             return _C.linear(x, self.kernel.t(), self.bias, fused)
