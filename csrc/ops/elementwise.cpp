@@ -353,6 +353,10 @@ bool is_float_math(UnaryOp op) {
 }  // namespace
 
 // ---- unary derivatives: f'(x) from x and the output o, shared by the vjp and the jvp ----------
+// g * relu'(x) from the output o = relu(x), as PyTorch's threshold_backward: g where o > 0, else
+// 0 (even where g is inf or nan). One compare and one select, no float mask.
+Tensor relu_backward(const Tensor& g, const Tensor& o) { return where0(binary(BinaryOp::Gt, o, num(0)), g); }
+
 namespace {
 enum class Uses { None, Input, Output, Zero };
 Uses unary_uses(UnaryOp op) {
@@ -397,10 +401,6 @@ Tensor unary_derivative(UnaryOp op, const Tensor& x, const Tensor& o) {
     default: throw RuntimeError(str("derivative for ", unary_name(op), " is not implemented"));
   }
 }
-
-// g * relu'(x) from the output o = relu(x), as PyTorch's threshold_backward: g where o > 0, else
-// 0 (even where g is inf or nan). One compare and one select, no float mask.
-Tensor relu_backward(const Tensor& g, const Tensor& o) { return where0(binary(BinaryOp::Gt, o, num(0)), g); }
 
 const char* unary_backward_name(UnaryOp op) {
   static std::vector<std::string> names = [] {

@@ -28,6 +28,8 @@ Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other);
 Tensor unary(UnaryOp op, const Tensor& a, const Tensor& out = nullptr);
 Tensor unary_(UnaryOp op, const Tensor& self);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// g * relu'(x) from relu's output o: g where o > 0, else 0 (relu's and the fused linear's vjp).
+Tensor relu_backward(const Tensor& g, const Tensor& o);
 Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight);
 // Either bound may be null (no bound on that side).
 Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi, const Tensor& out = nullptr);

@@ -170,6 +170,19 @@ bool transposed_layout(const Tensor& x) {
   return x->shape[0] > 1 && x->shape[1] > 1 && x->strides[0] == 1 && x->strides[1] == x->shape[0];
 }
 
+// The grads of a @ b (2-D) for its left and right operand. An operand stored transposed (a linear
+// layer's weight.t()) gets its gradient in the same layout, computed as (b g^T)^T or (g^T a)^T,
+// as PyTorch does: the transpose's backward then hands AccumulateGrad a contiguous tensor it can
+// keep instead of copying.
+Tensor mm_grad_a(const Tensor& g, const Tensor& a, const Tensor& b) {
+  return transposed_layout(a) ? matrix_transpose(matmul(b, matrix_transpose(g)))
+                              : matmul(g, matrix_transpose(b));
+}
+Tensor mm_grad_b(const Tensor& g, const Tensor& a, const Tensor& b) {
+  return transposed_layout(b) ? matrix_transpose(matmul(matrix_transpose(g), a))
+                              : matmul(matrix_transpose(a), g);
+}
+
 TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const Needs& needs) {
   const bool av = a->ndim() == 1, bv = b->ndim() == 1;
   Tensor g = g0;
@@ -180,20 +193,17 @@ TensorList matmul_vjp(const Tensor& g0, const Tensor& a, const Tensor& b, const 
     g = reshape(g, gs);
   }
   TensorList r(2);
-  // A 2-D operand stored transposed (a linear layer's weight.t()) gets its gradient in the same
-  // layout, computed as (g^T @ a)^T or (b @ g^T)^T, as PyTorch does: the transpose's backward
-  // then hands AccumulateGrad a contiguous tensor it can keep instead of copying.
-  const bool plain2d = !av && !bv && a->ndim() == 2 && b->ndim() == 2 && g->ndim() == 2;
-  if (plain2d && needs[0] && transposed_layout(a)) {
-    r[0] = matrix_transpose(matmul(b, matrix_transpose(g)));
-  } else if (needs[0]) {
+  if (!av && !bv && a->ndim() == 2 && b->ndim() == 2 && g->ndim() == 2) {
+    if (needs[0]) r[0] = mm_grad_a(g, a, b);
+    if (needs[1]) r[1] = mm_grad_b(g, a, b);
+    return r;
+  }
+  if (needs[0]) {
     Tensor b2 = bv ? reshape(b, {b->shape[0], 1}) : b;
     Tensor ga = matmul(g, matrix_transpose(b2));
     r[0] = av ? reshape(ga, drop_dim(ga->shape, 2)) : ga;
   }
-  if (plain2d && needs[1] && transposed_layout(b)) {
-    r[1] = matrix_transpose(matmul(matrix_transpose(g), a));
-  } else if (needs[1]) {
+  if (needs[1]) {
     Tensor a2 = av ? reshape(a, {1, a->shape[0]}) : a;
     Tensor gb = matmul(matrix_transpose(a2), g);
     r[1] = bv ? reshape(gb, drop_dim(gb->shape, 1)) : gb;
@@ -378,30 +388,26 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias,
     if (m && n) TGX_KERNEL(gemm_kernel)(dt, g, kOne, kZero);
   }
   if (!is_floating(dt) || !autograd::needs_record({&x, &w, &b})) return c;
-  // z = x W^T + b, out = relu(z): gz = g where out > 0; grads gz W, gz^T x (in W's own layout,
-  // see matmul_vjp), sum(gz, 0). Written with ops, so they differentiate again.
-  auto gate = [relu](const Tensor& g, const Tensor& out) {
-    return relu ? where(binary(BinaryOp::Gt, out, scalar_tensor(kZero)), g, scalar_tensor(kZero)) : g;
-  };
+  // z = x W^T + b, out = relu(z): gz = g where out > 0; grads gz W and gz^T x (z^T = W x^T, so
+  // mm_grad_a gives W's grad in W's own layout), sum(gz, 0). Written with ops, so they
+  // differentiate again.
   TensorList save = {x, w};
   if (relu) save.push_back(c);
   autograd::record(relu ? "LinearReluBackward0" : "AddmmBackward0", {x, w, b}, {c}, save,
-      [gate, relu](const TensorList& g, const TensorList& s, const Needs& needs) {
+      [relu](const TensorList& g, const TensorList& s, const Needs& needs) {
         const Tensor &x = s[0], &w = s[1];
-        const Tensor gz = gate(g[0], relu ? s[2] : nullptr);
+        const Tensor gz = relu ? relu_backward(g[0], s[2]) : g[0];
         TensorList r(3);
-        if (needs[0]) r[0] = matmul(gz, w);
-        if (needs[1])
-          r[1] = transposed_layout(w) ? matrix_transpose(matmul(matrix_transpose(x), gz))
-                                      : matmul(matrix_transpose(gz), x);
+        if (needs[0]) r[0] = mm_grad_a(gz, x, matrix_transpose(w));
+        if (needs[1]) r[1] = mm_grad_a(matrix_transpose(gz), w, matrix_transpose(x));
         if (needs[2]) r[2] = sum(gz, {0});
         return r;
       },
-      [gate](const TensorList& t, const TensorList& in, const TensorList& outs) {
+      [relu](const TensorList& t, const TensorList& in, const TensorList& outs) {
         Tensor tz = add_terms(t[0] ? matmul(t[0], matrix_transpose(in[1])) : nullptr,
                               t[1] ? matmul(in[0], matrix_transpose(t[1])) : nullptr);
         if (t[2]) tz = binary(BinaryOp::Add, tz ? tz : autograd::zeros_like(outs[0]), t[2]);
-        return TensorList{gate(tz, outs[0])};
+        return TensorList{relu ? relu_backward(tz, outs[0]) : tz};
       });
   return c;
 }

@@ -80,12 +80,14 @@ void set_kernels(Kernel<T>& k) {
   k.fn[1][1][0] = &UK<HM, HV, false>::run, k.fn[1][1][1] = &UK<HM, HV, true>::run;
 }
 
-// C[i, j] = alpha * acc[i * ld + j] + beta * C[i, j] for the valid mr x nr part of a tile.
+// The epilogue of one element of column j: + bias[j], then relu if asked (nan stays nan).
 template <typename T>
-inline T epilogue(T x, const T* bias, int j, int act) {
+inline T epilogue(T x, const T* bias, int64_t j, int act) {
   if (bias) x += bias[j];
-  return act == GemmArgs::kRelu && x < T(0) ? T(0) : x;  // nan stays nan
+  return act == GemmArgs::kRelu && x < T(0) ? T(0) : x;
 }
+// C[i, j] = act(alpha * acc[i * ld + j] + beta * C[i, j] + bias[j]) for the valid mr x nr part
+// of a tile.
 template <typename T>
 inline void store_tile(const T* acc, int ld, const Tile<T>& t) {
   for (int i = 0; i < t.mr; ++i) {
@@ -108,8 +110,7 @@ void epilogue_pass(const GemmArgs& g) {
   for (int64_t i = 0; i < g.m; ++i)
     for (int64_t j = 0; j < g.n; ++j) {
       T& c = C[i * g.rsc + j * g.csc];
-      if (bias) c += bias[j];
-      if (g.act == GemmArgs::kRelu && c < T(0)) c = T(0);
+      c = epilogue(c, bias, j, g.act);
     }
 }
 
@@ -144,11 +145,6 @@ using simd::Avx2F;
 using simd::Avx2D;
 namespace k_avx2 {
 #include "kernels/cpu/gemm_ukernel.inc"
-template <class W> struct UK {
-  template <int MR, int NV, bool EDGE> struct K {
-    static void run(const Tile<typename W::T>& t) { ukernel<W, MR, NV, EDGE>(t); }
-  };
-};
 }  // namespace k_avx2
 
 #if defined(TGX_GEMM_AVX512)
@@ -158,11 +154,6 @@ using simd::Avx512D;
 #pragma GCC target("avx512f")
 namespace k_avx512 {
 #include "kernels/cpu/gemm_ukernel.inc"
-template <class W> struct UK {
-  template <int MR, int NV, bool EDGE> struct K {
-    static void run(const Tile<typename W::T>& t) { ukernel<W, MR, NV, EDGE>(t); }
-  };
-};
 }  // namespace k_avx512
 #pragma GCC pop_options
 
