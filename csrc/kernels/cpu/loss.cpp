@@ -6,33 +6,24 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "kernels/cpu/simd_math.h"
+#include "kernels/cpu/row_exp.h"
 
 namespace tgx::cpu::TGX_ARCH_NS {
 namespace {
 
 // ex[c] = e^(x[c * inner] - mx) for c < C; returns their sum (in double). Float32 rows that
-// are contiguous take the vectorised exp of simd_math.h (a few ulps, docs/MATH.md), the rest
-// std::exp in double.
+// are contiguous take row_exp.h's vectorised pass (through exf, a scratch of C floats); the
+// rest std::exp in double.
 template <typename T>
-double exp_row(const T* x, int64_t inner, double mx, int64_t C, double* ex) {
-  double s = 0;
+double exp_row(const T* x, int64_t inner, double mx, int64_t C, double* ex, float* exf) {
   if constexpr (std::is_same_v<T, float>) {
     if (inner == 1) {
-      using P = vec::PackF;
-      constexpr int64_t L = vec::Traits<P>::lanes;
-      const P shift = P(static_cast<float>(mx));
-      alignas(64) float bi[L], bo[L];
-      for (int64_t c = 0; c < C; c += L) {
-        const int64_t m = std::min(L, C - c);
-        if (m < L)  // the tail through a padded buffer: same lane code
-          for (int64_t k = 0; k < L; ++k) bi[k] = k < m ? x[c + k] : -INFINITY;
-        vec::store(bo, vec::exp(vec::load(m < L ? bi : x + c) - shift));
-        for (int64_t k = 0; k < m; ++k) s += ex[c + k] = double(bo[k]);
-      }
+      const double s = exp_sum_f32(x, float(mx), exf, C);
+      std::copy(exf, exf + C, ex);
       return s;
     }
   }
+  double s = 0;
   for (int64_t c = 0; c < C; ++c) s += ex[c] = std::exp(double(x[c * inner]) - mx);
   return s;
 }
@@ -45,40 +36,12 @@ double exp_row(const T* x, int64_t inner, double mx, int64_t C, double* ex) {
 void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
   using P = vec::PackF;
   constexpr int64_t L = vec::Traits<P>::lanes;
-  constexpr int64_t kFlush = 1024;  // float lanes are flushed into doubles this often
   const int64_t C = a.C;
   const float* x = reinterpret_cast<const float*>(a.logits) + row * C;
-  alignas(64) float buf[L], bi[L];
-  P m(-INFINITY);  // NaN is skipped here (as std::max(mx, x) does) and reaches the sum via exp
-  int64_t j = 0;
-  for (; j + L <= C; j += L) m = vec::vmax(vec::load(x + j), m);
-  vec::store(buf, m);
-  float mx = -INFINITY;
-  for (int64_t k = 0; k < L; ++k) mx = buf[k] > mx ? buf[k] : mx;
-  for (; j < C; ++j) mx = x[j] > mx ? x[j] : mx;
+  float mx = row_max_f32(x, C);
   if (!std::isfinite(mx)) mx = 0;
-  const P shift = P(mx);
-  double s = 0;
-  for (int64_t b = 0; b < C; b += kFlush) {
-    const int64_t e = std::min(C, b + kFlush);
-    P se(0.0f);
-    for (j = b; j < e; j += L) {
-      const int64_t n = std::min(L, e - j);
-      if (n == L) {
-        const P ev = vec::exp(vec::load(x + j) - shift);
-        vec::store(ex + j, ev);
-        se = se + ev;
-      } else {  // the tail through a padded buffer: e^-inf adds 0
-        for (int64_t k = 0; k < L; ++k) bi[k] = k < n ? x[j + k] : -INFINITY;
-        const P ev = vec::exp(vec::load(bi) - shift);
-        vec::store(buf, ev);
-        for (int64_t k = 0; k < n; ++k) ex[j + k] = buf[k];
-        se = se + ev;
-      }
-    }
-    vec::store(buf, se);
-    for (int64_t k = 0; k < L; ++k) s += double(buf[k]);
-  }
+  const double s = exp_sum_f32(x, mx, ex, C);
+  int64_t j = 0;
   const double lse = double(mx) + std::log(s);
   const int64_t y = a.target[row];
   const bool ignored = y == a.ignore_index;
@@ -112,16 +75,16 @@ void ce_row_f32(const CrossEntropyArgs& a, int64_t row, float* ex) {
 }
 
 // One row: x[c * inner] for c < C. Accumulates in double (rows are short; stability first).
-// q and ex are scratch of C doubles.
+// q and ex are scratch of C doubles, exf of C floats (float32 only).
 template <typename T>
-void ce_row(const CrossEntropyArgs& a, int64_t o, int64_t j, double* q, double* ex) {
+void ce_row(const CrossEntropyArgs& a, int64_t o, int64_t j, double* q, double* ex, float* exf) {
   const int64_t C = a.C, inner = a.inner, base = o * C * inner + j, row = o * inner + j;
   const T* x = reinterpret_cast<const T*>(a.logits) + base;
   const T* w = reinterpret_cast<const T*>(a.weight);
   double mx = -INFINITY;
   for (int64_t c = 0; c < C; ++c) mx = std::max(mx, double(x[c * inner]));
   if (!std::isfinite(mx)) mx = 0;
-  const double s = exp_row(x, inner, mx, C, ex);
+  const double s = exp_row(x, inner, mx, C, ex, exf);
   const double lse = mx + std::log(s);
   // The row's target distribution q (weights folded in) and its total.
   double qsum = 0, wy = 0;
@@ -161,15 +124,16 @@ void cross_entropy_kernel(DType dtype, const CrossEntropyArgs& a) {
     const int64_t rows = a.outer * a.inner;
     const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, a.C));
     parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
+      std::vector<float> exf(std::is_same_v<T, float> ? size_t(a.C) : 0);
       if constexpr (std::is_same_v<T, float>) {
         if (a.inner == 1 && a.target && !a.weight) {
-          std::vector<float> ex(size_t(a.C) + 64);
-          for (int64_t r = b; r < e; ++r) ce_row_f32(a, r, ex.data());
+          for (int64_t r = b; r < e; ++r) ce_row_f32(a, r, exf.data());
           return;
         }
       }
       std::vector<double> q(2 * size_t(a.C));
-      for (int64_t r = b; r < e; ++r) ce_row<T>(a, r / a.inner, r % a.inner, q.data(), q.data() + a.C);
+      for (int64_t r = b; r < e; ++r)
+        ce_row<T>(a, r / a.inner, r % a.inner, q.data(), q.data() + a.C, exf.data());
     });
   });
 }

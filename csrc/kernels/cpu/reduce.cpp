@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "kernels/cpu/row_exp.h"
 #include "kernels/cpu/simd_math.h"
 
 // The sum maps below also take 32-byte vectors by value; they are inlined lambdas local to this
@@ -541,49 +542,13 @@ double exp_shift(const T* x, const T* shift, bool per_col, T* y, int64_t n) {
   return s;
 }
 
-// Row softmax, float32: a vectorised max pass (NaN skipped here: it reaches the sum through
-// exp and turns the whole row into NaN, as a NaN max would), an exp pass that stores e^(x - max)
-// and sums it (float lanes, flushed into a double every kFlush elements), and a scale pass.
-// log_softmax does not store the exps: its last pass is x - (max + log(sum)).
+// Row softmax, float32: the vectorised max and exp-sum passes of row_exp.h (storing e^(x - max)
+// unless log), then a scale pass; log_softmax's last pass is x - (max + log(sum)).
 void softmax_row_f32(bool log, const float* x, float* y, int64_t n) {
   using P = vec::PackF;
   constexpr int64_t L = vec::Traits<P>::lanes;
-  constexpr int64_t kFlush = 1024;
-  P m0(-vec::k::kInf), m1(-vec::k::kInf);
-  int64_t i = 0;
-  for (; i + 2 * L <= n; i += 2 * L) {
-    m0 = vec::vmax(vec::load(x + i), m0);
-    m1 = vec::vmax(vec::load(x + i + L), m1);
-  }
-  alignas(64) float buf[L];
-  vec::store(buf, vec::vmax(m0, m1));
-  float mx = -vec::k::kInf;
-  for (int64_t k = 0; k < L; ++k) mx = buf[k] > mx ? buf[k] : mx;
-  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  const P shift(mx);
-  double s = 0;
-  for (int64_t b = 0; b < n; b += kFlush) {
-    const int64_t e = std::min(n, b + kFlush);
-    P s0(0.0f), s1(0.0f);
-    int64_t j = b;
-    for (; j + 2 * L <= e; j += 2 * L) {
-      const P e0 = vec::exp(vec::load(x + j) - shift), e1 = vec::exp(vec::load(x + j + L) - shift);
-      if (!log) { vec::store(y + j, e0); vec::store(y + j + L, e1); }
-      s0 = s0 + e0;
-      s1 = s1 + e1;
-    }
-    for (; j < e; j += L) {  // tail through a padded buffer: same lane code
-      alignas(64) float bi[L], bo[L];
-      const int64_t m = std::min(L, e - j);
-      for (int64_t k = 0; k < L; ++k) bi[k] = k < m ? x[j + k] : -vec::k::kInf;
-      const P ev = vec::exp(vec::load(bi) - shift);
-      vec::store(bo, ev);
-      s0 = s0 + ev;
-      if (!log) for (int64_t k = 0; k < m; ++k) y[j + k] = bo[k];
-    }
-    vec::store(buf, s0 + s1);
-    for (int64_t k = 0; k < L; ++k) s += double(buf[k]);
-  }
+  const float mx = row_max_f32(x, n);
+  const double s = exp_sum_f32(x, mx, log ? nullptr : y, n);
   if (!log) {
     const P inv(float(1.0 / s));
     int64_t j = 0;
