@@ -367,8 +367,12 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias,
   const int64_t m = input->shape[0], k = input->shape[1], n = weight->shape[0];
   TGX_CHECK(weight->shape[1] == k, ValueError, "[", op, "] input shape ", input->shape,
             " and weight shape ", weight->shape, " do not match (in_features = ", weight->shape[1], ")");
-  TGX_CHECK(!bias || (bias->ndim() == 1 && bias->shape[0] == n), ValueError, "[", op,
-            "] bias must have shape (", n, "), got ", bias ? bias->shape : Shape{});
+  if (bias && !(bias->ndim() == 1 && bias->shape[0] == n)) {
+    // a bias of another shape that broadcasts ((), (1,), (1, n), as torch allows): the product,
+    // then a broadcasting add (which names both shapes when they do not broadcast)
+    Tensor z = binary(BinaryOp::Add, linear(input, weight, nullptr, "none"), bias);
+    return activation == "relu" ? unary(UnaryOp::Relu, z) : z;
+  }
   const DType dt = bias ? gemm_dtype({input.get(), weight.get(), bias.get()}, op)
                         : gemm_dtype({input.get(), weight.get()}, op);
   const bool relu = activation == "relu";
